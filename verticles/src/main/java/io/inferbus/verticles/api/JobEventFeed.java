@@ -1,0 +1,129 @@
+package io.inferbus.verticles.api;
+
+import io.inferbus.verticles.bus.BusAddresses;
+import io.inferbus.verticles.jobs.JobEvent;
+import io.inferbus.verticles.jobs.JobStore;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/**
+ * A job's events in order, each once: first those in its log after a given number, then live ones
+ * from the bus. The log is the truth; the bus only carries news, so a gap, a pause for
+ * backpressure or a late subscription is mended by reading the log again. News that is not in the
+ * log (a queued job's position, numbered 0) is passed on when it arrives and never replayed. Ends after the terminal
+ * event, or, for a job that had already ended, once its final log has been read.
+ */
+final class JobEventFeed {
+  private final EventBus bus;
+  private final JobStore store;
+  private final String jobId;
+  private final boolean logIsFinal;
+  private Handler<JobEvent> sink;
+  private Runnable onEnd;
+  private MessageConsumer<JsonObject> live;
+  private long lastSeq;
+  private boolean reading;
+  private boolean behind;
+  private boolean paused;
+  private boolean closed;
+
+  JobEventFeed(EventBus bus, JobStore store, String jobId, long afterSeq, boolean logIsFinal) {
+    this.bus = bus;
+    this.store = store;
+    this.jobId = jobId;
+    this.lastSeq = afterSeq;
+    this.logIsFinal = logIsFinal;
+  }
+
+  /** Subscribes before reading the log, so no event falls between the two; {@code onEnd} runs once, when the feed closes. */
+  Future<Void> start(Handler<JobEvent> sink, Runnable onEnd) {
+    this.sink = sink;
+    this.onEnd = onEnd;
+    live = bus.consumer(BusAddresses.events(jobId), message -> onLive(message.body()));
+    return live.completion().onSuccess(v -> readLog());
+  }
+
+  void pause() {
+    paused = true;
+  }
+
+  void resume() {
+    paused = false;
+    if (behind) {
+      readLog();
+    }
+  }
+
+  void close() {
+    if (!closed) {
+      closed = true;
+      live.unregister();
+      onEnd.run();
+    }
+  }
+
+  private void onLive(JsonObject message) {
+    long seq = message.getLong("seq");
+    if (seq == 0) {
+      if (!closed && !paused && !reading) {
+        sink.handle(JobEvent.fromJson(message));
+      }
+      return;
+    }
+    if (closed || seq <= lastSeq) {
+      return;
+    }
+    if (seq == lastSeq + 1 && !paused && !reading && !JobEvent.isNotice(message)) {
+      emit(JobEvent.fromJson(message));
+    } else {
+      readLog();
+    }
+  }
+
+  private void readLog() {
+    if (reading || paused || closed) {
+      behind = true;
+      return;
+    }
+    reading = true;
+    behind = false;
+    store.eventsAfter(jobId, lastSeq).onComplete(result -> {
+      reading = false;
+      if (result.succeeded()) {
+        emitAll(result.result());
+        if (logIsFinal && !behind) {
+          close();
+        }
+      } else {
+        behind = true;
+      }
+      if (behind && !paused && !closed) {
+        readLog();
+      }
+    });
+  }
+
+  private void emitAll(List<JobEvent> events) {
+    for (JobEvent event : events) {
+      if (closed || paused) {
+        behind = !closed;
+        return;
+      }
+      if (event.seq() == lastSeq + 1) {
+        emit(event);
+      }
+    }
+  }
+
+  private void emit(JobEvent event) {
+    lastSeq = event.seq();
+    sink.handle(event);
+    if (event.type().terminal()) {
+      close();
+    }
+  }
+}

@@ -1,0 +1,107 @@
+package io.inferbus.verticles.api;
+
+import io.inferbus.inference.Priority;
+import io.inferbus.inference.Task;
+import io.inferbus.verticles.config.InferbusConfig;
+import io.inferbus.verticles.config.InferbusConfig.ModelConfig;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A validated request for work, from either the job API or the OpenAI-compatible endpoint.
+ *
+ * @param deadlineMs how long the job may wait for a worker to start it
+ */
+public record JobSubmission(Task task, ModelConfig model, Priority priority, int deadlineMs, List<String> inputs) {
+
+  public static JobSubmission fromJobRequest(JsonObject body, InferbusConfig config) {
+    Object taskValue = body.getValue("task");
+    if (!(taskValue instanceof String taskName)) {
+      throw ApiError.unprocessable("invalid_task", "'task' is required and must be a string, e.g. \"embed\"");
+    }
+    Task task = Task.fromWireName(taskName)
+        .orElseThrow(() -> ApiError.unprocessable("unknown_task", "unknown task '" + taskName + "'"));
+    return new JobSubmission(task, model(body, task, config), priority(body), deadline(body, config), inputs(body, config));
+  }
+
+  public static JobSubmission fromEmbeddingsRequest(JsonObject body, InferbusConfig config) {
+    return new JobSubmission(Task.EMBED, model(body, Task.EMBED, config), Priority.HIGH, config.jobs().defaultDeadlineMs(), inputs(body, config));
+  }
+
+  private static int deadline(JsonObject body, InferbusConfig config) {
+    Object value = body.getValue("deadline_ms");
+    if (value == null) {
+      return config.jobs().defaultDeadlineMs();
+    }
+    int max = config.jobs().maxDeadlineMs();
+    if (!(value instanceof Number n) || n.doubleValue() != n.longValue() || n.longValue() < 1 || n.longValue() > max) {
+      throw ApiError.unprocessable("invalid_deadline", "'deadline_ms' must be a whole number of milliseconds from 1 to " + max);
+    }
+    return n.intValue();
+  }
+
+  private static ModelConfig model(JsonObject body, Task task, InferbusConfig config) {
+    Object value = body.getValue("model");
+    if (value == null) {
+      return config.defaultModel(task)
+          .orElseThrow(() -> ApiError.unprocessable("unknown_model", "no model is configured for task '" + task.wireName() + "'"));
+    }
+    if (!(value instanceof String id)) {
+      throw ApiError.unprocessable("unknown_model", "'model' must be a string");
+    }
+    ModelConfig model = config.model(id)
+        .orElseThrow(() -> ApiError.unprocessable("unknown_model", "unknown model '" + id + "'"));
+    if (model.spec().task() != task) {
+      throw ApiError.unprocessable("unknown_model", "model '" + id + "' does not serve task '" + task.wireName() + "'");
+    }
+    return model;
+  }
+
+  private static Priority priority(JsonObject body) {
+    Object value = body.getValue("priority");
+    if (value == null) {
+      return Priority.NORMAL;
+    }
+    return (value instanceof String name ? Priority.fromWireName(name) : java.util.Optional.<Priority>empty())
+        .orElseThrow(() -> ApiError.unprocessable("invalid_priority", "'priority' must be one of critical, high, normal, low"));
+  }
+
+  private static List<String> inputs(JsonObject body, InferbusConfig config) {
+    Object value = body.getValue("input");
+    List<String> inputs = new ArrayList<>();
+    if (value == null) {
+      throw ApiError.unprocessable("missing_input", "'input' is required: a string or an array of strings");
+    } else if (value instanceof String text) {
+      inputs.add(text);
+    } else if (value instanceof JsonArray array) {
+      if (array.size() > config.limits().maxInputs()) {
+        throw ApiError.unprocessable("too_many_inputs",
+            array.size() + " inputs, at most " + config.limits().maxInputs() + " per request");
+      }
+      for (int i = 0; i < array.size(); i++) {
+        if (!(array.getValue(i) instanceof String text)) {
+          throw ApiError.unprocessable("invalid_input", "input[" + i + "] must be a string");
+        }
+        inputs.add(text);
+      }
+    } else {
+      throw ApiError.unprocessable("invalid_input", "'input' must be a string or an array of strings");
+    }
+    if (inputs.isEmpty()) {
+      throw ApiError.unprocessable("empty_input", "'input' must hold at least one text");
+    }
+    for (int i = 0; i < inputs.size(); i++) {
+      String text = inputs.get(i);
+      if (text.isBlank()) {
+        throw ApiError.unprocessable("empty_input", "input[" + i + "] is empty or only whitespace");
+      }
+      if (text.length() > config.limits().maxInputChars()) {
+        throw ApiError.unprocessable("input_too_long",
+            "input[" + i + "] has " + text.length() + " characters, at most " + config.limits().maxInputChars());
+      }
+    }
+    return List.copyOf(inputs);
+  }
+}

@@ -1,0 +1,269 @@
+package io.inferbus.verticles.dispatch;
+
+import io.inferbus.inference.JobQueue;
+import io.inferbus.inference.Priority;
+import io.inferbus.verticles.bus.BusAddresses;
+import io.inferbus.verticles.config.InferbusConfig.DispatchConfig;
+import io.inferbus.verticles.config.InferbusConfig.SchedulingConfig;
+import io.inferbus.verticles.jobs.JobEvent;
+import io.inferbus.verticles.jobs.JobEventType;
+import io.inferbus.verticles.jobs.JobJournal;
+import io.inferbus.verticles.jobs.JobRequest;
+import io.inferbus.verticles.metrics.JobMetrics;
+import io.vertx.circuitbreaker.CircuitBreaker;
+import io.vertx.circuitbreaker.CircuitBreakerOptions;
+import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * This node's queue of jobs waiting for a worker, one lane per model. Jobs wait here, ordered by
+ * priority with aging, until a worker says it has room (a credit on {@code inferbus.credits.<model>});
+ * then the first job goes to the worker with the most room, which confirms it took it. A job a worker
+ * did not confirm goes back to its place. A job still waiting at its deadline expires. Waiting jobs
+ * hear their position. A circuit breaker per model turns failing hand-overs into fast refusals at
+ * submission.
+ *
+ * <p>Called from several verticles' contexts; each lane is guarded by its own lock.
+ */
+public final class JobDispatcher extends VerticleBase {
+  private static final long CREDIT_LIFETIME_MS = 1000;
+
+  private record Waiting(JobRequest request, int attempt) {}
+
+  /**
+   * @param leastUrgent rank of the least urgent job the worker holds waiting; -1 when none
+   * @param seq the worker's announcement number: an older one arriving late is ignored
+   */
+  private record Credit(int free, int leastUrgent, long seq, long expiresAt) {}
+
+  private final class Lane {
+    final String model;
+    final JobQueue<Waiting> queue;
+    final Map<String, Credit> credits = new HashMap<>();
+    final Map<String, Long> deadlineTimers = new HashMap<>();
+    final Map<String, Integer> announcedPositions = new HashMap<>();
+    final CircuitBreaker breaker;
+    int handedOverSinceTick;
+    double handOversPerSecond;
+
+    Lane(String model) {
+      this.model = model;
+      this.queue = new JobQueue<>(Duration.ofSeconds(scheduling.agingBoundSeconds()));
+      this.breaker = CircuitBreaker.create("dispatch-" + model, vertx, new CircuitBreakerOptions()
+          .setMaxFailures(config.breakerFailures())
+          .setResetTimeout(config.breakerResetMs())
+          .setTimeout(-1)
+          .setNotificationAddress(null));
+    }
+  }
+
+  private final JobJournal journal;
+  private final DispatchConfig config;
+  private final SchedulingConfig scheduling;
+  private final JobMetrics metrics;
+  private final List<String> models;
+  private final Map<String, Lane> lanes = new HashMap<>();
+
+  public JobDispatcher(JobJournal journal, DispatchConfig config, SchedulingConfig scheduling, JobMetrics metrics, List<String> models) {
+    this.journal = journal;
+    this.config = config;
+    this.scheduling = scheduling;
+    this.metrics = metrics;
+    this.models = models;
+  }
+
+  @Override
+  public Future<?> start() {
+    List<Future<?>> consumers = new ArrayList<>();
+    for (String model : models) {
+      Lane lane = new Lane(model);
+      lanes.put(model, lane);
+      watch(lane);
+      MessageConsumer<JsonObject> credits = vertx.eventBus().consumer(BusAddresses.credits(model), m -> handleCredit(lane, m));
+      consumers.add(credits.completion());
+    }
+    MessageConsumer<JsonObject> cancel = vertx.eventBus().consumer(BusAddresses.CANCEL, m -> forget(m.body().getString("id")));
+    consumers.add(cancel.completion());
+    vertx.setPeriodic(scheduling.positionUpdatesMs(), t -> lanes.values().forEach(this::announcePositions));
+    return Future.all(consumers);
+  }
+
+  private void watch(Lane lane) {
+    for (Priority priority : Priority.values()) {
+      metrics.queueWaiting(lane.model, priority, () -> {
+        synchronized (lane) {
+          return lane.queue.waiting(priority);
+        }
+      });
+    }
+    metrics.watchBreaker(lane.model, () -> switch (lane.breaker.state()) {
+      case CLOSED -> 0;
+      case HALF_OPEN -> 1;
+      case OPEN -> 2;
+    });
+  }
+
+  public boolean breakerOpen(String model) {
+    return lanes.get(model).breaker.state() == CircuitBreakerState.OPEN;
+  }
+
+  /** True when the model's queue on this node already holds its limit of jobs of this priority. */
+  public boolean full(String model, Priority priority) {
+    Lane lane = lanes.get(model);
+    synchronized (lane) {
+      return lane.queue.waiting(priority) >= scheduling.maxQueued().get(priority.ordinal());
+    }
+  }
+
+  /** Queues attempt {@code attempt} of the job here until a worker with room takes it, or its deadline passes. */
+  public void dispatch(JobRequest request, int attempt) {
+    Lane lane = lanes.get(request.model());
+    synchronized (lane) {
+      lane.queue.add(request.id(), request.priority(), request.submittedAt(), new Waiting(request, attempt), 1);
+      long wait = Math.max(1, request.deadline() - System.currentTimeMillis());
+      lane.deadlineTimers.put(request.id(), vertx.setTimer(wait, t -> expire(lane, request.id(), attempt)));
+      handOver(lane);
+    }
+  }
+
+  /** Cancels a job: it leaves this node's queue, and workers holding it drop it (control message). */
+  public void cancel(String id) {
+    vertx.eventBus().publish(BusAddresses.CANCEL, new JsonObject().put("id", id));
+  }
+
+  private void forget(String id) {
+    for (Lane lane : lanes.values()) {
+      synchronized (lane) {
+        if (lane.queue.remove(id)) {
+          Long timer = lane.deadlineTimers.remove(id);
+          if (timer != null) {
+            vertx.cancelTimer(timer);
+          }
+          lane.announcedPositions.remove(id);
+        }
+      }
+    }
+  }
+
+  private void expire(Lane lane, String id, int attempt) {
+    synchronized (lane) {
+      lane.deadlineTimers.remove(id);
+      if (!lane.queue.remove(id)) {
+        return;
+      }
+      lane.announcedPositions.remove(id);
+    }
+    journal.expire(id, attempt);
+  }
+
+  private void handleCredit(Lane lane, Message<JsonObject> message) {
+    takeCredit(lane, message.body());
+  }
+
+  /** A worker's room, from its announcements and from its answers to hand-overs. */
+  private void takeCredit(Lane lane, JsonObject credit) {
+    synchronized (lane) {
+      String node = credit.getString("node");
+      long seq = credit.getLong("seq");
+      Credit known = lane.credits.get(node);
+      if (known == null || seq > known.seq()) {
+        lane.credits.put(node, new Credit(credit.getInteger("free"), credit.getInteger("least_urgent", -1), seq,
+            System.currentTimeMillis() + CREDIT_LIFETIME_MS));
+      }
+      handOver(lane);
+    }
+  }
+
+  /**
+   * Sends waiting jobs, first first, to the workers with the most room while any has room; a job
+   * more urgent than one a full worker holds waiting goes to that worker, where it overtakes.
+   */
+  private void handOver(Lane lane) {
+    long now = System.currentTimeMillis();
+    lane.credits.values().removeIf(credit -> credit.expiresAt() < now);
+    while (!lane.queue.isEmpty()) {
+      int rank = lane.queue.peek().orElseThrow().request().priority().ordinal();
+      Map.Entry<String, Credit> target = lane.credits.entrySet().stream()
+          .filter(e -> e.getValue().free() > 0 || rank < e.getValue().leastUrgent())
+          .max(Map.Entry.comparingByValue(Comparator.comparingInt(Credit::free)))
+          .orElse(null);
+      if (target == null) {
+        return;
+      }
+      String node = target.getKey();
+      Credit credit = target.getValue();
+      lane.credits.put(node, credit.free() > 0
+          ? new Credit(credit.free() - 1, credit.leastUrgent(), credit.seq(), credit.expiresAt())
+          : new Credit(0, rank, credit.seq(), credit.expiresAt()));
+      Waiting next = lane.queue.next(1).orElseThrow().job();
+      Long timer = lane.deadlineTimers.remove(next.request().id());
+      if (timer != null) {
+        vertx.cancelTimer(timer);
+      }
+      lane.announcedPositions.remove(next.request().id());
+      lane.handedOverSinceTick++;
+      send(lane, next, node);
+    }
+  }
+
+  private void send(Lane lane, Waiting job, String node) {
+    JobRequest request = job.request();
+    DeliveryOptions options = new DeliveryOptions()
+        .setSendTimeout(config.timeoutMs())
+        .addHeader(BusAddresses.HEADER_JOB_ID, request.id())
+        .addHeader(BusAddresses.HEADER_PRIORITY, request.priority().wireName())
+        .addHeader(BusAddresses.HEADER_ATTEMPT, String.valueOf(job.attempt()))
+        .addHeader(BusAddresses.HEADER_DEADLINE, String.valueOf(request.deadline()));
+    lane.breaker.<JsonObject>execute(() -> vertx.eventBus()
+            .<JsonObject>request(BusAddresses.work(request.model(), node), request.toJson(), options)
+            .map(Message::body))
+        .onComplete(reply -> {
+          if (reply.succeeded() && BusAddresses.TAKEN.equals(reply.result().getString("status"))) {
+            journal.store().assign(request.id(), job.attempt(), node);
+            takeCredit(lane, reply.result());
+          } else if (reply.succeeded()) {
+            takeCredit(lane, reply.result().put("free", 0));
+            dispatch(request, job.attempt());
+          } else {
+            synchronized (lane) {
+              lane.credits.remove(node);
+            }
+            dispatch(request, job.attempt());
+          }
+        });
+  }
+
+  /** Positions are news, not history: they go on the bus only, not into the job's log. */
+  private void announcePositions(Lane lane) {
+    List<JobEvent> changed = new ArrayList<>();
+    synchronized (lane) {
+      double tickSeconds = scheduling.positionUpdatesMs() / 1000.0;
+      lane.handOversPerSecond = 0.7 * lane.handOversPerSecond + 0.3 * (lane.handedOverSinceTick / tickSeconds);
+      lane.handedOverSinceTick = 0;
+      List<String> ids = lane.queue.ids();
+      for (int position = 0; position < ids.size(); position++) {
+        String id = ids.get(position);
+        Integer before = lane.announcedPositions.put(id, position);
+        if (before == null || before != position) {
+          JsonObject data = new JsonObject().put("id", id).put("status", "queued").put("position", position);
+          if (lane.handOversPerSecond > 0.01) {
+            data.put("estimated_wait_ms", Math.round((position + 1) / lane.handOversPerSecond * 1000));
+          }
+          changed.add(new JobEvent(id, 0, JobEventType.QUEUED, data, System.currentTimeMillis()));
+        }
+      }
+    }
+    changed.forEach(event -> vertx.eventBus().publish(BusAddresses.events(event.jobId()), event.toJson()));
+  }
+}

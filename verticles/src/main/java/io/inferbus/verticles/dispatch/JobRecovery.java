@@ -1,0 +1,55 @@
+package io.inferbus.verticles.dispatch;
+
+import io.inferbus.verticles.jobs.JobJournal;
+import io.inferbus.verticles.metrics.JobMetrics;
+import io.vertx.core.Future;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * Takes back live jobs whose holder is gone (or is leaving) and dispatches them again under a new
+ * attempt. Taking back is a compare-and-set on the job's attempt, so when several nodes see the
+ * same loss only one re-dispatches each job, and the lost holder's late reports are refused.
+ */
+public final class JobRecovery {
+  private final JobJournal journal;
+  private final JobDispatcher dispatcher;
+  private final JobMetrics metrics;
+  private final String self;
+
+  public JobRecovery(JobJournal journal, JobDispatcher dispatcher, JobMetrics metrics, String self) {
+    this.journal = journal;
+    this.dispatcher = dispatcher;
+    this.metrics = metrics;
+    this.self = self;
+  }
+
+  /** Re-dispatches every live job held by a node that {@code gone} accepts; answers how many this node took back. */
+  public Future<Integer> recoverFrom(Predicate<String> gone, String reason) {
+    return journal.store().assignments().compose(assignments -> {
+      List<Future<Boolean>> recovered = assignments.stream()
+          .filter(a -> gone.test(a.node()))
+          .map(a -> takeBack(a.jobId(), a.attempt(), reason))
+          .toList();
+      return Future.join(recovered).transform(v -> Future.succeededFuture(
+          (int) recovered.stream().filter(f -> f.succeeded() && f.result()).count()));
+    });
+  }
+
+  /** For a holder that gives a job back itself (a worker draining on SIGTERM). */
+  public Future<Boolean> takeBack(String jobId, int attempt, String reason) {
+    return journal.requeue(jobId, attempt, reason).compose(requeued -> {
+      if (requeued.isEmpty()) {
+        return Future.succeededFuture(false);
+      }
+      int next = requeued.get().attempt();
+      return journal.store().request(jobId).compose(request -> request
+          .map(r -> journal.store().assign(jobId, next, self).map(v -> {
+            metrics.redispatched(r.model(), reason);
+            dispatcher.dispatch(r, next);
+            return true;
+          }))
+          .orElseGet(() -> Future.succeededFuture(false)));
+    });
+  }
+}

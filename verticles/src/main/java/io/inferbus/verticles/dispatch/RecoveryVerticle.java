@@ -1,0 +1,55 @@
+package io.inferbus.verticles.dispatch;
+
+import io.inferbus.verticles.cluster.HazelcastCluster;
+import io.inferbus.verticles.worker.WorkerDirectory;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import java.util.Set;
+import java.util.logging.Logger;
+
+/**
+ * Watches the cluster for lost members: their workers leave the directory and the live jobs they
+ * held are dispatched again. A periodic sweep catches what a single event can miss (a holder
+ * recorded just after its node left, a member lost while this node was starting).
+ */
+public final class RecoveryVerticle extends VerticleBase {
+  private static final Logger LOG = Logger.getLogger(RecoveryVerticle.class.getName());
+
+  private final HazelcastCluster cluster;
+  private final JobRecovery recovery;
+  private final WorkerDirectory directory;
+  private final long sweepMillis;
+
+  public RecoveryVerticle(HazelcastCluster cluster, JobRecovery recovery, WorkerDirectory directory, long sweepMillis) {
+    this.cluster = cluster;
+    this.recovery = recovery;
+    this.directory = directory;
+    this.sweepMillis = sweepMillis;
+  }
+
+  @Override
+  public Future<?> start() {
+    cluster.onMemberLeft(node -> context.runOnContext(v -> handleMemberLeft(node)));
+    vertx.setPeriodic(sweepMillis, t -> sweepOrphans());
+    return Future.succeededFuture();
+  }
+
+  private void handleMemberLeft(String node) {
+    long began = System.nanoTime();
+    directory.forget(node::equals)
+        .compose(v -> recovery.recoverFrom(node::equals, "worker_lost"))
+        .onSuccess(count -> LOG.info(() -> "member " + node + " left; this node re-dispatched " + count + " job(s) in "
+            + (System.nanoTime() - began) / 1_000_000 + " ms"));
+  }
+
+  private void sweepOrphans() {
+    Set<String> members = cluster.members();
+    directory.forget(node -> !members.contains(node))
+        .compose(v -> recovery.recoverFrom(node -> !members.contains(node), "holder_lost"))
+        .onSuccess(count -> {
+          if (count > 0) {
+            LOG.info(() -> "re-dispatched " + count + " job(s) held by departed nodes");
+          }
+        });
+  }
+}

@@ -1,0 +1,34 @@
+package io.inferbus.verticles.jobs;
+
+import io.vertx.core.json.JsonObject;
+
+/** One entry of a job's event log; {@code seq} counts from 1 within the job, and is 0 for news kept out of the log. */
+public record JobEvent(String jobId, long seq, JobEventType type, JsonObject data, long at) {
+
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("job", jobId)
+        .put("seq", seq)
+        .put("type", type.wireName())
+        .put("data", data)
+        .put("at", at);
+  }
+
+  /** The news that the log has this event, without its data: listeners read it from the log. */
+  public JsonObject toNotice() {
+    return toJson().putNull("data");
+  }
+
+  public static boolean isNotice(JsonObject json) {
+    return json.getValue("data") == null;
+  }
+
+  public static JobEvent fromJson(JsonObject json) {
+    return new JobEvent(
+        json.getString("job"),
+        json.getLong("seq"),
+        JobEventType.fromWireName(json.getString("type")),
+        json.getJsonObject("data"),
+        json.getLong("at"));
+  }
+}

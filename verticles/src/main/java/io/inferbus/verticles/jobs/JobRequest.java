@@ -1,0 +1,35 @@
+package io.inferbus.verticles.jobs;
+
+import io.inferbus.inference.Priority;
+import io.inferbus.inference.Task;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+
+/** The body of a work message: everything a worker needs to run a job. */
+/** @param deadline epoch ms by which the job must have started, or it expires */
+public record JobRequest(String id, Task task, String model, Priority priority, long submittedAt, long deadline, List<String> inputs) {
+
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("id", id)
+        .put("task", task.wireName())
+        .put("model", model)
+        .put("priority", priority.wireName())
+        .put("submitted", submittedAt)
+        .put("deadline", deadline)
+        .put("inputs", new JsonArray(inputs));
+  }
+
+  public static JobRequest fromJson(JsonObject json) {
+    List<String> inputs = json.getJsonArray("inputs").stream().map(String.class::cast).toList();
+    return new JobRequest(
+        json.getString("id"),
+        Task.fromWireName(json.getString("task")).orElseThrow(),
+        json.getString("model"),
+        Priority.fromWireName(json.getString("priority")).orElseThrow(),
+        json.getLong("submitted"),
+        json.getLong("deadline"),
+        inputs);
+  }
+}

@@ -1,0 +1,55 @@
+package io.inferbus.verticles.jobs;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Jobs: their records and event logs (the source of truth), their requests while they are live,
+ * results, and which node holds each live job. Appends to one job are atomic and numbered.
+ */
+public interface JobStore {
+
+  /** Passed as the attempt by callers that act on the job whoever holds it (cancellation). */
+  int ANY_ATTEMPT = 0;
+
+  /** The job after a change, and the events the change added, in order. */
+  record Appended(JobRecord job, List<JobEvent> events) {}
+
+  /** An event a writer wants to add; the store numbers and times it. */
+  record Proposal(JobEventType type, JsonObject data) {}
+
+  /** Stores a new job, its request, its first event ({@code queued}, numbered 1) and its first holder. */
+  Future<Appended> create(JobRecord job, JobRequest request, JsonObject queuedData, String holder);
+
+  /** The job with its result, if it has one. */
+  Future<Optional<JobRecord>> get(String id);
+
+  /**
+   * Appends events in one atomic step and applies them. Refused (empty) when the job is unknown or
+   * has ended, or when {@code attempt} is not the job's current one; progress that is not beyond
+   * what was reported is left out. A terminal event also forgets the job's request and holder and
+   * starts its retention time.
+   */
+  Future<Optional<Appended>> append(String id, int attempt, List<Proposal> events);
+
+  /** Hands a live job out again: its attempt goes from {@code attempt} to the next, with a {@code queued} event. */
+  Future<Optional<Appended>> requeue(String id, int attempt, String reason);
+
+  /** Kept until the retention time after the job ends; {@link #eventsAfter} adds it to the {@code succeeded} event. */
+  Future<Void> putResult(String id, JsonObject result);
+
+  /** The job's events numbered above {@code seq}, in order; empty for an unknown job. */
+  Future<List<JobEvent>> eventsAfter(String id, long seq);
+
+  Future<Optional<JobRequest>> request(String id);
+
+  /** Records which node holds the live job's current attempt. */
+  Future<Void> assign(String id, int attempt, String node);
+
+  /** Every live job and the node holding it. */
+  Future<List<Assignment>> assignments();
+
+  record Assignment(String jobId, int attempt, String node) {}
+}

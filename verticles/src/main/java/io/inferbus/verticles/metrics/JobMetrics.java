@@ -1,0 +1,111 @@
+package io.inferbus.verticles.metrics;
+
+import io.inferbus.verticles.jobs.JobRecord;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.function.IntSupplier;
+
+/** Our own meters, next to the ones Vert.x exports. */
+public final class JobMetrics {
+  private final MeterRegistry registry;
+
+  public JobMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  public void submitted(JobRecord job) {
+    Counter.builder("inferbus_jobs_submitted")
+        .description("Jobs accepted")
+        .tags("task", job.task().wireName(), "model", job.model(), "priority", job.priority().wireName())
+        .register(registry)
+        .increment();
+  }
+
+  public void started(JobRecord job) {
+    Timer.builder("inferbus_job_queue_wait")
+        .description("Time from acceptance to the first batch starting")
+        .tags("task", job.task().wireName(), "model", job.model(), "priority", job.priority().wireName())
+        .publishPercentileHistogram()
+        .register(registry)
+        .record(Duration.ofMillis(job.started() - job.created()));
+  }
+
+  public void finished(JobRecord job) {
+    String outcome = job.status().wireName();
+    Counter.builder("inferbus_jobs_finished")
+        .description("Jobs that reached a terminal state")
+        .tags("task", job.task().wireName(), "model", job.model(), "priority", job.priority().wireName(), "outcome", outcome)
+        .register(registry)
+        .increment();
+    if (job.started() != null) {
+      Timer.builder("inferbus_job_run")
+          .description("Time from the first batch starting to the job ending")
+          .tags("task", job.task().wireName(), "model", job.model(), "outcome", outcome)
+          .publishPercentileHistogram()
+          .register(registry)
+          .record(Duration.ofMillis(job.finished() - job.started()));
+    }
+  }
+
+  /** What a worker is doing right now, read when scraped. */
+  public void watchWorker(String model, IntSupplier batchesRunning, IntSupplier jobsQueued) {
+    Gauge.builder("inferbus_worker_batches_running", batchesRunning::getAsInt)
+        .description("Batches this worker is running now")
+        .tags("model", model)
+        .register(registry);
+    Gauge.builder("inferbus_worker_jobs_queued", jobsQueued::getAsInt)
+        .description("Jobs this worker took that have batches not started yet")
+        .tags("model", model)
+        .register(registry);
+  }
+
+  /** 0 closed, 1 half-open, 2 open. */
+  public void watchBreaker(String model, IntSupplier state) {
+    Gauge.builder("inferbus_dispatch_breaker_state", state::getAsInt)
+        .description("Circuit breaker guarding dispatch to the model's workers: 0 closed, 1 half-open, 2 open")
+        .tags("model", model)
+        .register(registry);
+  }
+
+  public void redispatched(String model, String reason) {
+    Counter.builder("inferbus_jobs_redispatched")
+        .description("Jobs taken back from a lost or leaving holder and dispatched again")
+        .tags("model", model, "reason", reason)
+        .register(registry)
+        .increment();
+  }
+
+  /** Time a worker's runners spent on batches: busy time, for utilisation per worker. */
+  public void batchRun(String model, Duration duration) {
+    Timer.builder("inferbus_worker_batch_run")
+        .description("Time a runner spent on one batch")
+        .tags("model", model)
+        .register(registry)
+        .record(duration);
+  }
+
+  public void queueWaiting(String model, io.inferbus.inference.Priority priority, IntSupplier waiting) {
+    Gauge.builder("inferbus_queue_waiting", waiting::getAsInt)
+        .description("Jobs waiting in this node's dispatch queue for a worker")
+        .tags("model", model, "priority", priority.wireName())
+        .register(registry);
+  }
+
+  public void batch(String model, int items, int tokens) {
+    DistributionSummary.builder("inferbus_inference_batch_size")
+        .description("Inputs per inference batch")
+        .tags("model", model)
+        .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256)
+        .register(registry)
+        .record(items);
+    Counter.builder("inferbus_tokens_processed")
+        .description("Word pieces read by models")
+        .tags("model", model)
+        .register(registry)
+        .increment(tokens);
+  }
+}
