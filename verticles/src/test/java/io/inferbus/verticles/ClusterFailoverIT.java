@@ -1,0 +1,316 @@
+package io.inferbus.verticles;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer.OrderAnnotation;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Real JVMs of the fat jar clustered over Hazelcast on loopback: API nodes and model workers are
+ * started, killed (kill -9) and restarted (SIGTERM) while jobs run. The scenarios share one
+ * cluster and run in order, each leaving the cluster as the next one expects.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(OrderAnnotation.class)
+class ClusterFailoverIT {
+  private static final Duration START = Duration.ofSeconds(90);
+  private static final Duration JOBS_END = Duration.ofSeconds(180);
+  private static final Set<String> TERMINAL = Set.of("succeeded", "failed", "cancelled");
+
+  private final int clusterPort = 20000 + new Random().nextInt(2000) * 10;
+  private final List<ClusterProcess> processes = new ArrayList<>();
+  private final Map<String, String> workerEnv = Map.of("INFERBUS_WORKER_BATCH_ITEMS", "8");
+  private ClusterProcess api1;
+  private ClusterProcess worker1;
+  private ClusterProcess worker2;
+  private ApiClient client;
+
+  @BeforeAll
+  void startApiNode() throws Exception {
+    api1 = start("api-1", "api", Map.of());
+    api1.awaitReady(START);
+    client = new ApiClient(api1.httpPort);
+  }
+
+  @AfterAll
+  void stopAll() {
+    client.close();
+    processes.forEach(ClusterProcess::close);
+  }
+
+  private ClusterProcess start(String name, String role, Map<String, String> env) throws Exception {
+    ClusterProcess process = ClusterProcess.start(name, role, clusterPort, env);
+    processes.add(process);
+    return process;
+  }
+
+  private ClusterProcess startWorker(String name) throws Exception {
+    ClusterProcess worker = start(name, "worker", workerEnv);
+    worker.awaitReady(START);
+    client.pollUntil(name + " to be seen by the API node", START,
+        () -> client.get("/v1/models").bodyAsJsonObject().getJsonArray("data").getJsonObject(0).getJsonArray("workers")
+            .stream().anyMatch(w -> ((JsonObject) w).getString("node").equals(worker.nodeId())));
+    return worker;
+  }
+
+  @Test
+  @Order(1)
+  void withNoWorkerSubmissionsAre503WithinAHundredMillisecondsThenWorkOnceOneJoins() throws Exception {
+    JsonObject job = embedJob(3, 1);
+    for (int i = 0; i < 3; i++) {
+      assertEquals(503, client.postJson("/v1/jobs", job).statusCode());
+    }
+    List<Long> millis = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      long began = System.nanoTime();
+      HttpResponse<Buffer> refused = client.postJson("/v1/jobs", job);
+      millis.add((System.nanoTime() - began) / 1_000_000);
+      JobApiTest.assertError(refused, 503, "no_worker");
+      assertTrue(Integer.parseInt(refused.getHeader("Retry-After")) > 0);
+    }
+    Collections.sort(millis);
+    assertTrue(millis.get(2) < 100, "median refusal took " + millis.get(2) + " ms: " + millis);
+    assertEquals("not_ready", client.get("/health/ready").bodyAsJsonObject().getString("status"));
+
+    worker1 = startWorker("worker-1");
+    assertEquals("ready", client.get("/health/ready").bodyAsJsonObject().getString("status"));
+    HttpResponse<Buffer> accepted = client.postJson("/v1/jobs", job);
+    assertEquals(202, accepted.statusCode());
+    assertEquals("succeeded", awaitEnd(List.of(accepted.bodyAsJsonObject().getString("id"))).get(0).getString("status"));
+  }
+
+  @Test
+  @Order(2)
+  void jobsSubmittedToTheApiNodeRunOnBothWorkers() throws Exception {
+    worker2 = startWorker("worker-2");
+    List<String> ids = submit(30, 16);
+    awaitEnd(ids).forEach(job -> assertEquals("succeeded", job.getString("status")));
+    Set<String> workers = new HashSet<>();
+    for (String id : ids) {
+      events(id).stream().filter(e -> e.type().equals("started")).forEach(e -> workers.add(e.data().getString("worker")));
+    }
+    assertEquals(Set.of(worker1.nodeId(), worker2.nodeId()), workers);
+  }
+
+  @Test
+  @Order(3)
+  void killingAWorkerWithTwoHundredJobsInFlightLosesNone() throws Exception {
+    List<String> ids = submit(200, 32);
+    client.pollUntil("work to be under way on both workers", JOBS_END,
+        () -> ids.subList(0, 20).stream().filter(id -> status(id).equals("succeeded")).count() >= 4);
+    Instant killed = Instant.now();
+    worker1.kill();
+
+    List<JsonObject> jobs = awaitEnd(ids);
+    int redispatched = 0;
+    Instant firstRedispatchedDone = null;
+    for (JsonObject job : jobs) {
+      assertEquals("succeeded", job.getString("status"), job.encode());
+      assertEquals(32, job.getJsonObject("result").getJsonArray("embeddings").size());
+      List<SseRecorder.Event> events = events(job.getString("id"));
+      assertEquals(1, events.stream().filter(e -> TERMINAL.contains(e.type())).count(), "one terminal event");
+      assertEquals(LongStream.rangeClosed(1, events.size()).boxed().toList(), events.stream().map(SseRecorder.Event::id).toList());
+      assertProgressNeverGoesBack(events);
+      if (events.stream().anyMatch(e -> e.type().equals("queued") && e.data().containsKey("reason"))) {
+        redispatched++;
+        Instant done = Instant.parse(job.getString("finished"));
+        firstRedispatchedDone = firstRedispatchedDone == null || done.isBefore(firstRedispatchedDone) ? done : firstRedispatchedDone;
+      }
+    }
+    assertTrue(redispatched > 0, "the killed worker held jobs that had to be dispatched again");
+    System.out.printf("[cluster] kill -9 of a worker with 200 jobs in flight: %d jobs re-dispatched, all 200 succeeded; "
+        + "first re-dispatched job succeeded %d ms after the kill%n", redispatched, Duration.between(killed, firstRedispatchedDone).toMillis());
+  }
+
+  @Test
+  @Order(4)
+  void aRollingRestartOfBothWorkersUnderLoadFailsNoJob() throws Exception {
+    worker1 = startWorker("worker-1b");
+    List<String> ids = new CopyOnWriteArrayList<>();
+    List<Integer> refusals = new CopyOnWriteArrayList<>();
+    AtomicBoolean loading = new AtomicBoolean(true);
+    Thread load = new Thread(() -> {
+      try (ApiClient loader = new ApiClient(api1.httpPort)) {
+        int n = 0;
+        while (loading.get()) {
+          HttpResponse<Buffer> response = loader.postJson("/v1/jobs", embedJob(16, 1000 + n++));
+          if (response.statusCode() == 202) {
+            ids.add(response.bodyAsJsonObject().getString("id"));
+          } else {
+            refusals.add(response.statusCode());
+          }
+          loader.clientVertx.timer(40).await();
+        }
+      }
+    }, "load");
+    load.start();
+
+    client.pollUntil("load to build up", JOBS_END, () -> ids.size() >= 20);
+    worker1.terminate(Duration.ofSeconds(60));
+    worker1 = startWorker("worker-1c");
+    worker2.terminate(Duration.ofSeconds(60));
+    worker2 = startWorker("worker-2b");
+    int submittedDuringRestarts = ids.size();
+    loading.set(false);
+    load.join();
+
+    assertEquals(List.of(), refusals, "every submission was accepted while one worker stayed up");
+    List<JsonObject> jobs = awaitEnd(ids);
+    long failed = jobs.stream().filter(j -> !j.getString("status").equals("succeeded")).count();
+    assertEquals(0, failed, "no job failed during the rolling restart");
+    System.out.printf("[cluster] rolling restart of both workers: %d jobs submitted during it, 0 failed%n", submittedDuringRestarts);
+  }
+
+  @Test
+  @Order(5)
+  void withASkewedJobMixNeitherWorkerIdlesWhileTheOtherHasABacklog() throws Exception {
+    double busy1 = busySeconds(worker1);
+    double busy2 = busySeconds(worker2);
+    long began = System.nanoTime();
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 210; i++) {
+      int items = i % 21 == 0 ? 100 : 1;
+      ids.add(submitJob(new JsonObject().put("task", "noop").put("input", new JsonArray(Collections.nCopies(items, "x")))));
+    }
+    awaitEnd(ids).forEach(job -> assertEquals("succeeded", job.getString("status")));
+    double wall = (System.nanoTime() - began) / 1e9;
+    double share1 = (busySeconds(worker1) - busy1) / wall;
+    double share2 = (busySeconds(worker2) - busy2) / wall;
+    System.out.printf("[cluster] skewed noop mix (10 jobs of 100 items, 200 of 1) over %.2f s: worker busy %.0f %% and %.0f %%%n",
+        wall, share1 * 100, share2 * 100);
+    assertTrue(share1 > 0.6 && share2 > 0.6, "both workers stayed busy: " + share1 + ", " + share2);
+  }
+
+  /** Time the worker's runners spent on noop batches, from its own /metrics on the management port. */
+  private static double busySeconds(ClusterProcess worker) {
+    try (ApiClient management = new ApiClient(worker.managementPort())) {
+      return management.get("/metrics").bodyAsString().lines()
+          .filter(l -> l.startsWith("inferbus_worker_batch_run_seconds_sum{model=\"noop\"}"))
+          .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+          .sum();
+    }
+  }
+
+  private String submitJob(JsonObject job) {
+    HttpResponse<Buffer> accepted = client.postJson("/v1/jobs", job);
+    assertEquals(202, accepted.statusCode(), accepted.bodyAsString());
+    return accepted.bodyAsJsonObject().getString("id");
+  }
+
+  @Test
+  @Order(6)
+  void aClientResumingAfterTheEndGetsAClosedStreamNotAHang() {
+    String id = submit(1, 4).get(0);
+    awaitEnd(List.of(id));
+    List<SseRecorder.Event> all = events(id);
+    List<SseRecorder.Event> none = client.stream(HttpMethod.GET, "/v1/jobs/" + id + "/events", null,
+        Map.of("Last-Event-ID", String.valueOf(all.get(all.size() - 1).id()))).awaitEnd(Duration.ofSeconds(30));
+    assertEquals(List.of(), none);
+  }
+
+  @Test
+  @Order(7)
+  void killingAnApiNodeWhileClientsStreamLetsThemResumeOnAnotherWithNothingMissed() throws Exception {
+    ClusterProcess api2 = start("api-2", "api", Map.of());
+    api2.awaitReady(START);
+    List<SseRecorder> streams = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      streams.add(client.stream(HttpMethod.POST, "/v1/jobs", embedJob(300, 500 + i), Map.of()));
+    }
+    for (SseRecorder stream : streams) {
+      stream.awaitEvent(JOBS_END, e -> e.type().equals("queued"));
+    }
+    streams.get(0).awaitEvent(JOBS_END, e -> e.type().equals("progress"));
+    api1.kill();
+
+    try (ApiClient other = new ApiClient(api2.httpPort)) {
+      for (SseRecorder stream : streams) {
+        List<SseRecorder.Event> before = stream.awaitClosed(Duration.ofSeconds(30));
+        String id = before.get(0).data().getString("id");
+        long lastSeen = before.get(before.size() - 1).id();
+        List<SseRecorder.Event> after = other.stream(HttpMethod.GET, "/v1/jobs/" + id + "/events", null,
+            Map.of("Last-Event-ID", String.valueOf(lastSeen))).awaitEnd(JOBS_END);
+        List<SseRecorder.Event> all = new ArrayList<>(before);
+        all.addAll(after);
+        assertEquals(LongStream.rangeClosed(1, all.size()).boxed().toList(), all.stream().map(SseRecorder.Event::id).toList(),
+            "every event exactly once across the two API nodes");
+        assertEquals("succeeded", all.get(all.size() - 1).type());
+        assertEquals(300, all.get(all.size() - 1).data().getJsonObject("result").getJsonArray("embeddings").size());
+        assertProgressNeverGoesBack(all);
+      }
+    }
+  }
+
+  private static void assertProgressNeverGoesBack(List<SseRecorder.Event> events) {
+    int done = 0;
+    for (SseRecorder.Event e : events) {
+      if (e.type().equals("progress")) {
+        assertTrue(e.data().getInteger("done") > done, "progress went from " + done + " to " + e.data());
+        done = e.data().getInteger("done");
+      }
+    }
+  }
+
+  private JsonObject embedJob(int inputs, long seed) {
+    Random random = new Random(seed);
+    JsonArray texts = new JsonArray();
+    for (int i = 0; i < inputs; i++) {
+      texts.add(Texts.sentence(random, 16 + random.nextInt(10)));
+    }
+    return new JsonObject().put("task", "embed").put("input", texts);
+  }
+
+  private List<String> submit(int jobs, int inputs) {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < jobs; i++) {
+      HttpResponse<Buffer> accepted = client.postJson("/v1/jobs", embedJob(inputs, i));
+      assertEquals(202, accepted.statusCode(), accepted.bodyAsString());
+      ids.add(accepted.bodyAsJsonObject().getString("id"));
+    }
+    return ids;
+  }
+
+  private String status(String id) {
+    return client.get("/v1/jobs/" + id).bodyAsJsonObject().getString("status");
+  }
+
+  private List<JsonObject> awaitEnd(List<String> ids) {
+    List<JsonObject> ended = new ArrayList<>();
+    for (String id : ids) {
+      JsonObject[] job = new JsonObject[1];
+      client.pollUntil("job " + id + " to end", JOBS_END, () -> {
+        job[0] = client.get("/v1/jobs/" + id).bodyAsJsonObject();
+        return TERMINAL.contains(job[0].getString("status"));
+      });
+      ended.add(job[0]);
+    }
+    return ended;
+  }
+
+  private List<SseRecorder.Event> events(String id) {
+    return client.stream(HttpMethod.GET, "/v1/jobs/" + id + "/events", null, Map.of()).awaitEnd(Duration.ofSeconds(30));
+  }
+}

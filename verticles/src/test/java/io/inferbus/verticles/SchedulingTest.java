@@ -1,0 +1,170 @@
+package io.inferbus.verticles;
+
+import static io.inferbus.verticles.JobApiTest.assertError;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Priorities, bounds, deadlines, positions and cancellation, on a node serving the noop model, whose per-item delay stands in for compute. */
+class SchedulingTest {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final Set<String> TERMINAL = Set.of("succeeded", "failed", "cancelled", "expired");
+
+  private static TestNode noopNode(int delayMs, Map<String, String> env) {
+    return TestNode.start("models:\n  - id: noop\n    task: noop\n    delay-ms: " + delayMs + "\n    sessions: 1\n", env);
+  }
+
+  private static JsonObject noopJob(int items, String priority) {
+    JsonArray input = new JsonArray();
+    for (int i = 0; i < items; i++) {
+      input.add("item " + i);
+    }
+    return new JsonObject().put("task", "noop").put("input", input).put("priority", priority);
+  }
+
+  private static String submit(TestNode node, JsonObject job) {
+    HttpResponse<Buffer> accepted = node.postJson("/v1/jobs", job);
+    assertEquals(202, accepted.statusCode(), accepted.bodyAsString());
+    return accepted.bodyAsJsonObject().getString("id");
+  }
+
+  /** A job that keeps the only session busy: what the scenario's other jobs wait behind. */
+  private static String submitRunning(TestNode node, JsonObject job) {
+    String id = submit(node, job);
+    awaitStatus(node, id, Set.of("running"));
+    return id;
+  }
+
+  private static JsonObject job(TestNode node, String id) {
+    return node.get("/v1/jobs/" + id).bodyAsJsonObject();
+  }
+
+  private static JsonObject awaitStatus(TestNode node, String id, Set<String> statuses) {
+    JsonObject[] last = new JsonObject[1];
+    node.pollUntil("job " + id + " to be " + statuses, WAIT, () -> statuses.contains((last[0] = job(node, id)).getString("status")));
+    return last[0];
+  }
+
+  private static Instant started(JsonObject job) {
+    return Instant.parse(job.getString("started"));
+  }
+
+  @Test
+  void theMostUrgentWaitingJobRunsNextAndAnOlderBulkJobYieldsAtItsNextBatch() {
+    try (TestNode node = noopNode(30, Map.of("INFERBUS_WORKER_BATCH_ITEMS", "1", "INFERBUS_WORKER_PREFETCH_JOBS", "100"))) {
+      String bulk = submitRunning(node, noopJob(40, "low"));
+      String laterLow = submit(node, noopJob(1, "low"));
+      String normal = submit(node, noopJob(1, "normal"));
+      String high = submit(node, noopJob(1, "high"));
+      String critical = submit(node, noopJob(1, "critical"));
+      for (String id : List.of(bulk, laterLow, normal, high, critical)) {
+        assertEquals("succeeded", awaitStatus(node, id, TERMINAL).getString("status"));
+      }
+      assertTrue(started(job(node, critical)).isBefore(started(job(node, high))), "critical before high");
+      assertTrue(started(job(node, high)).isBefore(started(job(node, normal))), "high before normal");
+      Instant bulkFinished = Instant.parse(job(node, bulk).getString("finished"));
+      assertTrue(started(job(node, normal)).isBefore(bulkFinished), "newer urgent work overtakes the running bulk job");
+      assertFalse(started(job(node, laterLow)).isBefore(bulkFinished), "same priority: first come, first served");
+    }
+  }
+
+  @Test
+  void aFullQueueAnswers429WithRetryAfterPerLevelAndLosesNothingItAccepted() {
+    try (TestNode node = noopNode(100, Map.of("INFERBUS_WORKER_PREFETCH_JOBS", "1", "INFERBUS_WORKER_BATCH_ITEMS", "1",
+        "INFERBUS_SCHEDULING_MAX_QUEUED_LOW", "2"))) {
+      String blocker = submitRunning(node, noopJob(20, "low"));
+      List<String> accepted = new ArrayList<>(List.of(blocker));
+      HttpResponse<Buffer> refused = null;
+      for (int i = 0; i < 10 && refused == null; i++) {
+        HttpResponse<Buffer> response = node.postJson("/v1/jobs", noopJob(1, "low"));
+        if (response.statusCode() == 202) {
+          accepted.add(response.bodyAsJsonObject().getString("id"));
+        } else {
+          refused = response;
+        }
+      }
+      assertTrue(refused != null, "the low queue filled up");
+      assertError(refused, 429, "queue_full");
+      assertTrue(Integer.parseInt(refused.getHeader("Retry-After")) > 0);
+      assertTrue(accepted.size() <= 1 + 1 + 2, "blocker, the one job the worker prefetches, two waiting: " + accepted.size());
+      accepted.add(submit(node, noopJob(1, "high")));
+
+      for (String id : accepted) {
+        assertEquals("succeeded", awaitStatus(node, id, TERMINAL).getString("status"), "accepted work is never dropped");
+      }
+    }
+  }
+
+  @Test
+  void aJobStillQueuedAtItsDeadlineExpiresWithAClearReason() {
+    try (TestNode node = noopNode(200, Map.of("INFERBUS_WORKER_PREFETCH_JOBS", "1", "INFERBUS_WORKER_BATCH_ITEMS", "1"))) {
+      String blocker = submitRunning(node, noopJob(15, "normal"));
+      submit(node, noopJob(1, "normal"));
+      SseRecorder sse = node.stream(HttpMethod.POST, "/v1/jobs", noopJob(1, "normal").put("deadline_ms", 300), Map.of());
+      List<SseRecorder.Event> events = sse.awaitEnd(WAIT);
+      assertEquals("queued", events.get(0).type());
+      assertEquals("expired", events.get(events.size() - 1).type());
+      assertTrue(events.stream().noneMatch(e -> e.type().equals("started")));
+      JsonObject expired = job(node, events.get(0).data().getString("id"));
+      assertEquals("expired", expired.getString("status"));
+      assertEquals("deadline_passed", expired.getJsonObject("error").getString("code"));
+
+      assertError(node.postJson("/v1/jobs", noopJob(1, "normal").put("deadline_ms", 0)), 422, "invalid_deadline");
+      assertError(node.postJson("/v1/jobs", noopJob(1, "normal").put("deadline_ms", "soon")), 422, "invalid_deadline");
+      node.delete("/v1/jobs/" + blocker);
+    }
+  }
+
+  @Test
+  void aQueuedJobHearsItsPositionAsItMovesUp() {
+    try (TestNode node = noopNode(150, Map.of("INFERBUS_WORKER_PREFETCH_JOBS", "1", "INFERBUS_WORKER_BATCH_ITEMS", "1",
+        "INFERBUS_SCHEDULING_POSITION_UPDATES_MS", "100"))) {
+      String blocker = submitRunning(node, noopJob(4, "normal"));
+      for (int i = 0; i < 3; i++) {
+        submit(node, noopJob(1, "normal"));
+      }
+      List<SseRecorder.Event> events = node.stream(HttpMethod.POST, "/v1/jobs", noopJob(1, "normal"), Map.of()).awaitEnd(WAIT);
+      List<Integer> positions = events.stream()
+          .filter(e -> e.type().equals("queued") && e.data().containsKey("position"))
+          .map(e -> e.data().getInteger("position"))
+          .toList();
+      assertFalse(positions.isEmpty(), "position news arrived: " + events);
+      assertTrue(positions.get(0) >= 1, "it waited behind others: " + positions);
+      for (int i = 1; i < positions.size(); i++) {
+        assertTrue(positions.get(i) < positions.get(i - 1), "positions only move up: " + positions);
+      }
+      assertTrue(events.stream().filter(e -> e.data().containsKey("position")).allMatch(e -> e.id() == -1),
+          "position news is not part of the replayable log (no id)");
+      assertEquals("succeeded", events.get(events.size() - 1).type());
+    }
+  }
+
+  @Test
+  void cancellingARunningJobAbortsItsLongBatchAtOnce() {
+    try (TestNode node = noopNode(1000, Map.of("INFERBUS_WORKER_BATCH_ITEMS", "8"))) {
+      String id = submitRunning(node, noopJob(8, "normal"));
+      assertEquals(202, node.delete("/v1/jobs/" + id).statusCode());
+      node.pollUntil("the 8-second batch to be aborted", Duration.ofSeconds(3),
+          () -> node.get("/metrics").bodyAsString().contains("inferbus_worker_batches_running{model=\"noop\"} 0.0"));
+      assertEquals("cancelled", job(node, id).getString("status"));
+      assertEquals(0, job(node, id).getJsonObject("progress").getInteger("done"));
+
+      JsonObject models = node.get("/v1/models").bodyAsJsonObject();
+      assertEquals("noop", models.getJsonArray("data").getJsonObject(0).getString("id"), "noop is listed when configured");
+      assertEquals("noop", models.getJsonArray("data").getJsonObject(0).getString("task"));
+    }
+  }
+}
