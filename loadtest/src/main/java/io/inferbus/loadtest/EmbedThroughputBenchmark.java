@@ -1,0 +1,218 @@
+package io.inferbus.loadtest;
+
+import io.inferbus.inference.EmbeddingPipeline;
+import io.inferbus.inference.EngineOptions;
+import io.inferbus.inference.ModelSpec;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Sentences/s of the raw engine (tokenizer + ONNX Runtime, same sessions and batch size, no
+ * service) next to the running service (fat jar in its own JVM: HTTP, event bus, worker, SSE) on
+ * the same sentences: (a) as one document job, (b) as single-sentence jobs from concurrent clients.
+ * Also the service's start-up time.
+ *
+ * <p>Both sides are warmed up with three jobs of other sentences first: the JIT matters at this size.
+ *
+ * <p>Usage: EmbedThroughputBenchmark [path/to/inferbus.jar] [sentences] [rounds] [clients, 0 = skip (b)]
+ */
+public final class EmbedThroughputBenchmark {
+  private static final int BATCH_ITEMS = 16;
+
+  public static void main(String[] args) throws Exception {
+    Path jar = Path.of(args.length > 0 ? args[0] : "verticles/target/inferbus.jar").toAbsolutePath();
+    int count = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
+    int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+    int clients = args.length > 3 ? Integer.parseInt(args[3]) : 0;
+    List<String> sentences = Corpus.sentences(count, 42);
+    int cores = Runtime.getRuntime().availableProcessors();
+    System.out.printf("corpus: %d sentences of 12-42 words; %d cores; %d sessions x 1 thread; %d items per batch%n",
+        count, cores, cores, BATCH_ITEMS);
+
+    double service;
+    double perSentence = 0;
+    double clientShare = 0;
+    Path log = Files.createTempFile("inferbus-bench", ".log");
+    int port = ServiceProcess.freePort();
+    long began = System.nanoTime();
+    try (ServiceProcess process = ServiceProcess.start(jar, List.of(),
+        Map.of("INFERBUS_HTTP_PORT", String.valueOf(port), "INFERBUS_WORKER_BATCH_ITEMS", String.valueOf(BATCH_ITEMS),
+            "INFERBUS_LIMITS_MAX_INPUTS", String.valueOf(Math.max(2048, count)),
+            "INFERBUS_HTTP_MAX_BODY_BYTES", String.valueOf(64 * 1024 * 1024)), log)) {
+      ServiceProcess.awaitReady(port);
+      System.out.printf("service start-up to ready: %d ms (java -jar, until /health/ready answers 200)%n",
+          (System.nanoTime() - began) / 1_000_000);
+      for (int i = 0; i < 3; i++) {
+        runJob(port, Corpus.sentences(count, 7 + i));
+      }
+      service = best(rounds, () -> count / runJob(port, sentences));
+      if (clients > 0) {
+        runSingles(port, Corpus.sentences(Math.min(count, 2000), 3), clients);
+        long cpuBefore = ownCpuNanos();
+        long wallBefore = System.nanoTime();
+        perSentence = best(rounds, () -> count / runSingles(port, sentences, clients));
+        clientShare = (ownCpuNanos() - cpuBefore) / (double) ((System.nanoTime() - wallBefore) * cores);
+      }
+    }
+
+    double raw;
+    try (EmbeddingPipeline pipeline = EmbeddingPipeline.load(ModelSpec.allMiniLmL6V2(), EngineOptions.cpuDefaults())) {
+      for (int i = 0; i < 3; i++) {
+        runRaw(pipeline, Corpus.sentences(count, 7 + i));
+      }
+      raw = best(rounds, () -> count / runRaw(pipeline, sentences));
+    }
+
+    System.out.printf("raw engine:                         %8.1f sentences/s%n", raw);
+    System.out.printf("service, one document job:          %8.1f sentences/s   service/raw %.3f%n", service, service / raw);
+    if (clients > 0) {
+      System.out.printf("service, 1-sentence jobs x %2d clients: %6.1f sentences/s   service/raw %.3f%n", clients, perSentence, perSentence / raw);
+      System.out.printf("  (the %d clients themselves used %.0f %% of the machine's CPU meanwhile, taken from the service)%n",
+          clients, clientShare * 100);
+    }
+  }
+
+  interface Measurement {
+    double run() throws Exception;
+  }
+
+  private static double best(int rounds, Measurement measurement) throws Exception {
+    double best = 0;
+    for (int i = 0; i < rounds; i++) {
+      best = Math.max(best, measurement.run());
+    }
+    return best;
+  }
+
+  /** Seconds from sending the job to its terminal event on the SSE stream. */
+  static double runJob(int port, List<String> sentences) throws Exception {
+    StringBuilder body = new StringBuilder("{\"task\":\"embed\",\"input\":[");
+    for (int i = 0; i < sentences.size(); i++) {
+      body.append(i == 0 ? "" : ",").append('"').append(sentences.get(i)).append('"');
+    }
+    body.append("]}");
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/jobs"))
+        .header("Content-Type", "application/json")
+        .header("Accept", "text/event-stream")
+        .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
+        .build();
+    long begin = System.nanoTime();
+    HttpResponse<java.io.InputStream> response = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(request, HttpResponse.BodyHandlers.ofInputStream());
+    String terminal = null;
+    long lastProgress = 0;
+    try (BufferedReader reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = reader.readLine()) != null) {
+        if (line.equals("event: progress")) {
+          lastProgress = System.nanoTime();
+        }
+        if (line.startsWith("event: ") && List.of("succeeded", "failed", "cancelled").contains(line.substring(7))) {
+          terminal = line.substring(7);
+        }
+      }
+    }
+    double seconds = (System.nanoTime() - begin) / 1e9;
+    if (System.getenv("BENCH_TRACE") != null) {
+      System.out.printf("  job: %.3f s to last progress, %.3f s to end%n", (lastProgress - begin) / 1e9, seconds);
+    }
+    if (!"succeeded".equals(terminal)) {
+      throw new IllegalStateException("job ended with " + terminal);
+    }
+    return seconds;
+  }
+
+  private static long ownCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  /**
+   * Seconds for {@code clients} concurrent clients to send every sentence as its own job (POST with
+   * Accept: text/event-stream, read to its end). The clients share one Vert.x event loop, so the load
+   * generator takes little of the CPU the service and the raw engine compete for.
+   */
+  static double runSingles(int port, List<String> sentences, int clients) throws Exception {
+    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+    io.vertx.core.http.HttpClient http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
+        new PoolOptions().setHttp1MaxSize(clients));
+    AtomicInteger next = new AtomicInteger();
+    AtomicInteger done = new AtomicInteger();
+    CompletableFuture<Void> finished = new CompletableFuture<>();
+    long begin = System.nanoTime();
+    Runnable[] sendNext = new Runnable[1];
+    sendNext[0] = () -> {
+      int i = next.getAndIncrement();
+      if (i >= sentences.size()) {
+        return;
+      }
+      String body = "{\"task\":\"embed\",\"input\":\"" + sentences.get(i) + "\"}";
+      http.request(HttpMethod.POST, port, "127.0.0.1", "/v1/jobs")
+          .compose(request -> request.putHeader("Content-Type", "application/json").putHeader("Accept", "text/event-stream").send(body))
+          .compose(HttpClientResponse::body)
+          .onSuccess(events -> {
+            if (!events.toString().contains("event: succeeded")) {
+              finished.completeExceptionally(new IllegalStateException("job did not succeed: " + events));
+            } else if (done.incrementAndGet() == sentences.size()) {
+              finished.complete(null);
+            } else {
+              sendNext[0].run();
+            }
+          })
+          .onFailure(finished::completeExceptionally);
+    };
+    vertx.runOnContext(v -> {
+      for (int c = 0; c < clients; c++) {
+        sendNext[0].run();
+      }
+    });
+    try {
+      finished.get();
+      return (System.nanoTime() - begin) / 1e9;
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  /** The same work split the way the worker splits it: batches of 16, one per session at a time. */
+  private static double runRaw(EmbeddingPipeline pipeline, List<String> sentences) throws Exception {
+    ExecutorService threads = Executors.newFixedThreadPool(pipeline.sessions());
+    AtomicInteger next = new AtomicInteger();
+    long begin = System.nanoTime();
+    List<Future<?>> runners = new ArrayList<>();
+    for (int t = 0; t < pipeline.sessions(); t++) {
+      runners.add(threads.submit(() -> {
+        int from;
+        while ((from = next.getAndAdd(BATCH_ITEMS)) < sentences.size()) {
+          pipeline.embed(sentences.subList(from, Math.min(sentences.size(), from + BATCH_ITEMS)));
+        }
+        return null;
+      }));
+    }
+    for (Future<?> runner : runners) {
+      runner.get();
+    }
+    double seconds = (System.nanoTime() - begin) / 1e9;
+    threads.shutdown();
+    return seconds;
+  }
+}

@@ -1,0 +1,118 @@
+package io.inferbus.loadtest;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * The orchestration alone: noop jobs of 6 items (no delay), each submitted with
+ * Accept: text/event-stream and read to its terminal event, by N concurrent clients for a fixed
+ * time; jobs/s and latency percentiles in one JVM and in a two-JVM cluster (API apart from worker).
+ *
+ * <p>Usage: OrchestrationBenchmark [path/to/inferbus.jar] [clients] [seconds]
+ */
+public final class OrchestrationBenchmark {
+  private static final String JOB = "{\"task\":\"noop\",\"input\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"]}";
+  private static final String CONF = "models:\n  - id: noop\n    task: noop\n    delay-ms: 0\n    sessions: 2\n";
+
+  record Figures(int jobs, double seconds, double p50, double p95, double p99) {
+    double jobsPerSecond() {
+      return jobs / seconds;
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path jar = Path.of(args.length > 0 ? args[0] : "verticles/target/inferbus.jar").toAbsolutePath();
+    int clients = args.length > 1 ? Integer.parseInt(args[1]) : 50;
+    int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 30;
+    Path logs = Files.createTempDirectory("inferbus-orchestration");
+    Path conf = logs.resolve("noop.yaml");
+    Files.writeString(conf, CONF);
+
+    Figures local;
+    int port = ServiceProcess.freePort();
+    try (ServiceProcess node = ServiceProcess.start(jar, List.of("-conf", conf.toString()),
+        Map.of("INFERBUS_HTTP_PORT", String.valueOf(port)), logs.resolve("all.log"))) {
+      ServiceProcess.awaitReady(port);
+      load(port, clients, 5);
+      local = load(port, clients, seconds);
+    }
+
+    Figures clustered;
+    int apiPort = ServiceProcess.freePort();
+    Map<String, String> cluster = Map.of("INFERBUS_CLUSTER_PORT", "32000", "INFERBUS_CLUSTER_MEMBERS", "127.0.0.1:32000-32009");
+    try (ServiceProcess api = ServiceProcess.start(jar, List.of("--cluster", "--role", "api", "-conf", conf.toString()),
+            with(cluster, "INFERBUS_HTTP_PORT", String.valueOf(apiPort)), logs.resolve("api.log"));
+         ServiceProcess worker = ServiceProcess.start(jar, List.of("--cluster", "--role", "worker", "-conf", conf.toString()),
+            with(cluster, "INFERBUS_MANAGEMENT_PORT", "0"), logs.resolve("worker.log"))) {
+      ServiceProcess.awaitReady(apiPort);
+      load(apiPort, clients, 5);
+      clustered = load(apiPort, clients, seconds);
+    }
+
+    System.out.printf("noop jobs of 6 items, POST + SSE to the terminal event, %d clients for %d s (logs in %s)%n", clients, seconds, logs);
+    System.out.printf("%-34s %9s %8s %8s %8s %8s%n", "", "jobs", "jobs/s", "p50 ms", "p95 ms", "p99 ms");
+    print("in-process (--role all)", local);
+    print("clustered (api JVM + worker JVM)", clustered);
+    System.out.printf("clustered / in-process jobs/s: %.3f%n", clustered.jobsPerSecond() / local.jobsPerSecond());
+  }
+
+  private static Map<String, String> with(Map<String, String> base, String key, String value) {
+    Map<String, String> env = new HashMap<>(base);
+    env.put(key, value);
+    return env;
+  }
+
+  private static void print(String name, Figures f) {
+    System.out.printf("%-34s %9d %8.1f %8.2f %8.2f %8.2f%n", name, f.jobs, f.jobsPerSecond(), f.p50, f.p95, f.p99);
+  }
+
+  /** Every client sends jobs one after the other until the time is up; latency is POST to terminal event. */
+  static Figures load(int port, int clients, int seconds) throws Exception {
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    ExecutorService threads = Executors.newFixedThreadPool(clients);
+    List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
+    long begin = System.nanoTime();
+    long end = begin + seconds * 1_000_000_000L;
+    List<Future<?>> running = new ArrayList<>();
+    for (int c = 0; c < clients; c++) {
+      running.add(threads.submit(() -> {
+        while (System.nanoTime() < end) {
+          HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/jobs"))
+              .header("Content-Type", "application/json").header("Accept", "text/event-stream")
+              .POST(HttpRequest.BodyPublishers.ofString(JOB)).build();
+          long sent = System.nanoTime();
+          String events = http.send(request, HttpResponse.BodyHandlers.ofString()).body();
+          if (!events.contains("event: succeeded")) {
+            throw new IllegalStateException("job did not succeed: " + events);
+          }
+          latencies.add((System.nanoTime() - sent) / 1e6);
+        }
+        return null;
+      }));
+    }
+    for (Future<?> f : running) {
+      f.get();
+    }
+    double elapsed = (System.nanoTime() - begin) / 1e9;
+    threads.shutdown();
+    List<Double> sorted = new ArrayList<>(latencies);
+    Collections.sort(sorted);
+    return new Figures(sorted.size(), elapsed, at(sorted, 0.50), at(sorted, 0.95), at(sorted, 0.99));
+  }
+
+  static double at(List<Double> sorted, double quantile) {
+    return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(quantile * sorted.size()) - 1));
+  }
+}

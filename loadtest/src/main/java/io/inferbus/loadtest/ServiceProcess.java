@@ -1,0 +1,74 @@
+package io.inferbus.loadtest;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** The fat jar started as a real process; ready when its log says "inferbus ready". */
+final class ServiceProcess implements AutoCloseable {
+  private final Process process;
+  final Duration startupToReady;
+
+  private ServiceProcess(Process process, Duration startupToReady) {
+    this.process = process;
+    this.startupToReady = startupToReady;
+  }
+
+  static ServiceProcess start(Path jar, List<String> args, Map<String, String> env, Path log) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of("java"));
+    String profile = System.getProperty("bench.jfr");
+    if (profile != null) {
+      // -Dbench.jfr=DIR records each service process with JDK Flight Recorder, for finding hot spots.
+      command.add("-XX:StartFlightRecording=settings=profile,filename=" + Path.of(profile, log.getFileName() + ".jfr").toAbsolutePath());
+    }
+    command.addAll(List.of("-jar", jar.toString()));
+    command.addAll(args);
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().putAll(env);
+    long begin = System.nanoTime();
+    Process process = builder.start();
+    long deadline = begin + Duration.ofSeconds(90).toNanos();
+    while (System.nanoTime() < deadline && process.isAlive()) {
+      if (Files.readString(log).contains("inferbus ready")) {
+        return new ServiceProcess(process, Duration.ofNanos(System.nanoTime() - begin));
+      }
+      Thread.sleep(10);
+    }
+    process.destroyForcibly();
+    throw new IllegalStateException("the service did not become ready; see " + log);
+  }
+
+  /** Polls an API node's /health/ready until it answers 200 (every model has a worker). */
+  static void awaitReady(int port) throws IOException, InterruptedException {
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    HttpRequest ready = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready")).build();
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (http.send(ready, HttpResponse.BodyHandlers.discarding()).statusCode() != 200) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("port " + port + " never became ready");
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    process.destroy();
+    process.waitFor();
+  }
+}
