@@ -8,7 +8,9 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -23,7 +25,11 @@ public record InferbusConfig(
     ClusterConfig cluster,
     ManagementConfig management,
     DispatchConfig dispatch,
-    DrainConfig drain) {
+    DrainConfig drain,
+    RedisConfig redis,
+    CacheConfig cache,
+    RateLimitsConfig rateLimits,
+    AuthConfig auth) {
 
   public enum Role {
     API, WORKER, ALL;
@@ -53,7 +59,37 @@ public record InferbusConfig(
 
   public record DrainConfig(int timeoutSeconds) {}
 
-  public record HttpConfig(String host, int port, int maxBodyBytes, int sseHeartbeatSeconds) {}
+  /** @param corsOrigins origins whose pages may call the API from a browser; empty: same origin only */
+  public record HttpConfig(String host, int port, int maxBodyBytes, int sseHeartbeatSeconds, List<String> corsOrigins) {}
+
+  /**
+   * @param url empty: no Redis (in-memory cache, per-node rate limits, jobs in the cluster's maps)
+   * @param jobStore job records and event logs live in Redis and survive a restart of the whole cluster
+   * @param nodeTtlSeconds with the job store: a node that has not renewed its presence this long is gone, its live jobs taken back
+   */
+  public record RedisConfig(String url, String keyPrefix, boolean jobStore, int commandTimeoutMs, int breakerFailures,
+      int breakerResetMs, int nodeTtlSeconds) {
+    public boolean configured() {
+      return !url.isEmpty();
+    }
+  }
+
+  /** @param maxBytes the in-memory cache's size on each node (without Redis) */
+  public record CacheConfig(boolean enabled, int ttlSeconds, long maxBytes) {}
+
+  /** @param perMinute 0: unlimited */
+  public record Bucket(int perMinute, int burst) {
+    public boolean unlimited() {
+      return perMinute == 0;
+    }
+  }
+
+  public record RateLimitsConfig(Bucket anonymous, Map<String, Bucket> tiers) {}
+
+  /** @param sha256 hex SHA-256 of the key; the key itself is never stored */
+  public record ApiKeyConfig(String name, String sha256, String tier, Priority maxPriority) {}
+
+  public record AuthConfig(boolean anonymous, Priority anonymousMaxPriority, List<ApiKeyConfig> keys) {}
 
   public record LimitsConfig(int maxInputs, int maxInputChars) {}
 
@@ -62,8 +98,11 @@ public record InferbusConfig(
   /** @param prefetchJobs jobs a worker holds beyond those running (0: two per session) */
   public record WorkerConfig(int batchItems, int batchTokens, int batchWaitMs, int prefetchJobs) {}
 
-  /** @param delayMs for the noop model: how long it pretends to work per item */
-  public record ModelConfig(ModelSpec spec, EngineOptions engine, int delayMs) {
+  /**
+   * @param delayMs for the noop model: how long it pretends to work per item
+   * @param version part of every cached result's key: change it when the weights change under the same id
+   */
+  public record ModelConfig(ModelSpec spec, EngineOptions engine, int delayMs, String version) {
     public String id() {
       return spec.id();
     }
@@ -80,7 +119,8 @@ public record InferbusConfig(
 
   /** The same settings with the role and clustering the command line asked for. */
   public InferbusConfig withNode(NodeConfig node) {
-    return new InferbusConfig(node, http, limits, jobs, scheduling, worker, models, cluster, management, dispatch, drain);
+    return new InferbusConfig(node, http, limits, jobs, scheduling, worker, models, cluster, management, dispatch, drain,
+        redis, cache, rateLimits, auth);
   }
 
   static InferbusConfig from(JsonObject tree) {
@@ -93,13 +133,14 @@ public record InferbusConfig(
     Settings cluster = root.section("cluster");
     Settings management = root.section("management");
     Settings dispatch = root.section("dispatch");
-    return new InferbusConfig(
+    InferbusConfig config = new InferbusConfig(
         new NodeConfig(Role.valueOf(node.oneOf("role", "api", "worker", "all").toUpperCase(java.util.Locale.ROOT)), node.bool("cluster"), node.integer("event-loops", 0, 1024)),
         new HttpConfig(
             http.string("host"),
             http.integer("port", 0, 65535),
             http.integer("max-body-bytes", 1024, Integer.MAX_VALUE),
-            http.integer("sse-heartbeat-seconds", 1, 3600)),
+            http.integer("sse-heartbeat-seconds", 1, 3600),
+            commaSeparated(http.optionalString("cors-origins"))),
         new LimitsConfig(limits.integer("max-inputs", 1, 1_000_000), limits.integer("max-input-chars", 1, Integer.MAX_VALUE)),
         new JobsConfig(
             jobs.integer("retention-seconds", 1, Integer.MAX_VALUE),
@@ -116,7 +157,7 @@ public record InferbusConfig(
         new ClusterConfig(
             cluster.string("host"),
             cluster.integer("port", 1, 65535),
-            Arrays.stream(cluster.string("members").split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList(),
+            commaSeparated(cluster.string("members")),
             cluster.integer("heartbeat-timeout-seconds", 1, 3600),
             cluster.optionalString("config-file")),
         new ManagementConfig(management.string("host"), management.integer("port", -1, 65535)),
@@ -125,7 +166,78 @@ public record InferbusConfig(
             dispatch.integer("breaker-failures", 1, 1000),
             dispatch.integer("breaker-reset-ms", 1, 3_600_000),
             dispatch.integer("orphan-sweep-seconds", 1, 3600)),
-        new DrainConfig(root.section("drain").integer("timeout-seconds", 0, 3600)));
+        new DrainConfig(root.section("drain").integer("timeout-seconds", 0, 3600)),
+        redis(root.section("redis")),
+        cache(root.section("cache")),
+        rateLimits(root.section("rate-limits")),
+        auth(root.section("auth")));
+    config.checkTiers();
+    return config;
+  }
+
+  private static List<String> commaSeparated(String value) {
+    return Arrays.stream(value.split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList();
+  }
+
+  private static RedisConfig redis(Settings r) {
+    String url = r.optionalString("url");
+    if (!url.isEmpty() && !url.startsWith("redis://")) {
+      throw new ConfigException("redis.url", "expected redis://host:port[/db], got '" + url + "'");
+    }
+    boolean jobStore = r.bool("job-store");
+    if (jobStore && url.isEmpty()) {
+      throw new ConfigException("redis.job-store", "needs redis.url");
+    }
+    return new RedisConfig(url, r.string("key-prefix"), jobStore, r.integer("command-timeout-ms", 1, 600_000),
+        r.integer("breaker-failures", 1, 1000), r.integer("breaker-reset-ms", 1, 3_600_000), r.integer("node-ttl-seconds", 2, 3600));
+  }
+
+  private static CacheConfig cache(Settings c) {
+    return new CacheConfig(c.bool("enabled"), c.integer("ttl-seconds", 1, Integer.MAX_VALUE), c.integer("max-mib", 0, 1 << 20) * 1024L * 1024L);
+  }
+
+  private static RateLimitsConfig rateLimits(Settings r) {
+    Settings tiers = r.section("tiers");
+    Map<String, Bucket> byName = new LinkedHashMap<>();
+    for (String tier : tiers.keys()) {
+      byName.put(tier, bucket(tiers.section(tier)));
+    }
+    return new RateLimitsConfig(bucket(r.section("anonymous")), Map.copyOf(byName));
+  }
+
+  private static Bucket bucket(Settings b) {
+    int perMinute = b.integer("per-minute", 0, 100_000_000);
+    return new Bucket(perMinute, b.integer("burst", perMinute == 0 ? 0 : 1, 100_000_000));
+  }
+
+  private static AuthConfig auth(Settings a) {
+    List<ApiKeyConfig> keys = new ArrayList<>();
+    Set<String> hashes = new HashSet<>();
+    for (int i = 0; i < a.list("keys").size(); i++) {
+      Settings k = a.element("keys", i);
+      String hash = k.string("sha256").toLowerCase(java.util.Locale.ROOT);
+      if (!hash.matches("[0-9a-f]{64}")) {
+        throw new ConfigException("auth.keys[" + i + "].sha256", "expected 64 hex digits (the SHA-256 of the key, never the key)");
+      }
+      if (!hashes.add(hash)) {
+        throw new ConfigException("auth.keys[" + i + "].sha256", "the same key is listed twice");
+      }
+      keys.add(new ApiKeyConfig(k.string("name"), hash, k.string("tier"), priority(k, "max-priority")));
+    }
+    return new AuthConfig(a.bool("anonymous"), priority(a, "anonymous-max-priority"), List.copyOf(keys));
+  }
+
+  private static Priority priority(Settings s, String key) {
+    return Priority.fromWireName(s.oneOf(key, Arrays.stream(Priority.values()).map(Priority::wireName).toArray(String[]::new))).orElseThrow();
+  }
+
+  /** Every API key's tier must be a configured tier. */
+  void checkTiers() {
+    for (int i = 0; i < auth.keys().size(); i++) {
+      if (!rateLimits.tiers().containsKey(auth.keys().get(i).tier())) {
+        throw new ConfigException("auth.keys[" + i + "].tier", "unknown tier '" + auth.keys().get(i).tier() + "'; tiers: " + rateLimits.tiers().keySet());
+      }
+    }
   }
 
   private static List<ModelConfig> models(Settings root) {
@@ -157,7 +269,8 @@ public record InferbusConfig(
       int sessions = m.has("sessions") ? m.integer("sessions", 0, 256) : 0;
       return new ModelConfig(new ModelSpec(m.string("id"), task, 0, 0, "", ""),
           new EngineOptions(sessions == 0 ? Runtime.getRuntime().availableProcessors() : sessions, 1, "cpu", 1),
-          m.has("delay-ms") ? m.integer("delay-ms", 0, 60_000) : 0);
+          m.has("delay-ms") ? m.integer("delay-ms", 0, 60_000) : 0,
+          m.has("version") ? m.string("version") : "noop");
     }
     ModelSpec spec = new ModelSpec(
         m.string("id"),
@@ -172,6 +285,7 @@ public record InferbusConfig(
         m.integer("intra-op-threads", 1, 256),
         m.oneOf("device", "cpu", "cuda"),
         m.integer("rows-per-run", 1, 4096));
-    return new ModelConfig(spec, engine, 0);
+    String version = m.has("version") ? m.string("version") : m.string("model") + "|" + m.string("tokenizer") + "|" + spec.maxTokens();
+    return new ModelConfig(spec, engine, 0, version);
   }
 }

@@ -45,6 +45,10 @@ final class Settings {
     return value.toString().trim();
   }
 
+  java.util.Set<String> keys() {
+    return json.fieldNames();
+  }
+
   boolean has(String key) {
     return json.getValue(key) != null;
   }
