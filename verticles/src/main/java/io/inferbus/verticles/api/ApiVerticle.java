@@ -1,5 +1,10 @@
 package io.inferbus.verticles.api;
 
+import io.inferbus.verticles.access.Caller;
+import io.inferbus.verticles.access.RateDecision;
+import io.inferbus.verticles.access.RateLimiter;
+import io.inferbus.verticles.cache.JobClaims;
+import io.inferbus.verticles.cache.ResultCache;
 import io.inferbus.verticles.config.InferbusConfig;
 import io.inferbus.verticles.config.InferbusConfig.ModelConfig;
 import io.inferbus.verticles.dispatch.JobDispatcher;
@@ -9,12 +14,15 @@ import io.inferbus.verticles.jobs.JobJournal;
 import io.inferbus.verticles.jobs.JobRecord;
 import io.inferbus.verticles.jobs.JobRequest;
 import io.inferbus.verticles.jobs.JobStatus;
+import io.inferbus.verticles.jobs.StoreUnavailableException;
+import io.inferbus.verticles.redis.RedisGateway;
 import io.inferbus.verticles.worker.WorkerDirectory;
 import io.inferbus.verticles.worker.WorkerInfo;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
@@ -23,12 +31,14 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.time.Clock;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -38,31 +48,45 @@ import java.util.stream.Collectors;
 public final class ApiVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(ApiVerticle.class.getName());
   private static final String JSON = "application/json";
+  private static final String CALLER = "caller";
 
   private final InferbusConfig config;
   private final JobJournal journal;
   private final JobDispatcher dispatcher;
   private final WorkerDirectory directory;
+  private final RateLimiter limiter;
+  private final ResultCache cache;
+  private final JobClaims claims;
+  private final Optional<RedisGateway> redis;
   private final PrometheusMeterRegistry registry;
   private final Clock clock;
   private final String nodeId;
+  private final ApiKeys keys;
+  private JobIntake intake;
   private HttpServer server;
   private int openStreams;
   private Promise<Void> draining;
 
   public ApiVerticle(InferbusConfig config, JobJournal journal, JobDispatcher dispatcher, WorkerDirectory directory,
+      RateLimiter limiter, ResultCache cache, JobClaims claims, Optional<RedisGateway> redis,
       PrometheusMeterRegistry registry, Clock clock, String nodeId) {
     this.config = config;
     this.journal = journal;
     this.dispatcher = dispatcher;
     this.directory = directory;
+    this.limiter = limiter;
+    this.cache = cache;
+    this.claims = claims;
+    this.redis = redis;
     this.registry = registry;
     this.clock = clock;
     this.nodeId = nodeId;
+    this.keys = new ApiKeys(config.auth(), config.rateLimits());
   }
 
   @Override
   public Future<?> start() {
+    intake = new JobIntake(vertx, config, journal, dispatcher, directory, cache, claims, this::jobStoreAvailable, clock, nodeId, registry);
     return vertx.createHttpServer()
         .requestHandler(setupRouter())
         .listen(config.http().port(), config.http().host())
@@ -87,6 +111,11 @@ public final class ApiVerticle extends VerticleBase {
   private Router setupRouter() {
     Router router = Router.router(vertx);
     BodyHandler body = BodyHandler.create(false).setBodyLimit(config.http().maxBodyBytes());
+    router.route().handler(this::addSecurityHeaders);
+    if (!config.http().corsOrigins().isEmpty()) {
+      router.route().handler(corsHandler());
+    }
+    router.route("/v1/*").handler(this::identifyCaller);
     router.post("/v1/jobs").handler(body).handler(this::requireJson).handler(this::handleSubmit);
     router.get("/v1/jobs/:id").handler(this::handleGetJob);
     router.get("/v1/jobs/:id/events").handler(this::handleJobEvents);
@@ -103,6 +132,64 @@ public final class ApiVerticle extends VerticleBase {
     return router;
   }
 
+  /** Every answer, errors included: nothing here is meant to be framed, sniffed, cached by proxies or run as a page. */
+  private void addSecurityHeaders(RoutingContext ctx) {
+    ctx.response().headers()
+        .set("X-Content-Type-Options", "nosniff")
+        .set("X-Frame-Options", "DENY")
+        .set("Referrer-Policy", "no-referrer")
+        .set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+        .set("Cache-Control", "no-store");
+    ctx.next();
+  }
+
+  private CorsHandler corsHandler() {
+    return CorsHandler.create()
+        .addOrigins(config.http().corsOrigins())
+        .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE))
+        .allowedHeaders(Set.of("Content-Type", "Accept", "Authorization", "X-API-Key", "Last-Event-ID"))
+        .exposedHeaders(Set.of("Location", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "RateLimit-Policy"))
+        .maxAgeSeconds(600);
+  }
+
+  private void identifyCaller(RoutingContext ctx) {
+    ctx.put(CALLER, keys.identify(ctx.request()));
+    ctx.next();
+  }
+
+  /** Takes one token from the caller's bucket for a job, refusing a priority above the caller's allowance first. */
+  private Future<Void> admit(RoutingContext ctx, JobSubmission submission) {
+    Caller caller = ctx.get(CALLER);
+    if (!caller.mayUse(submission.priority())) {
+      return Future.failedFuture(new ApiError(403, "priority_not_allowed", (caller.anonymous() ? "anonymous callers" : "this API key")
+          + " may submit jobs up to priority '" + caller.maxPriority().wireName() + "'"));
+    }
+    return limiter.take(caller.bucketId(), caller.bucket()).compose(decision -> {
+      addRateLimitHeaders(ctx, decision);
+      if (decision.allowed()) {
+        return Future.succeededFuture();
+      }
+      return Future.failedFuture(new ApiError(429, "rate_limited", "too many jobs: " + decision.bucket().perMinute() + " per minute, bursts of "
+          + decision.bucket().burst() + (caller.anonymous() ? " for anonymous callers" : " for tier '" + caller.tier() + "'"),
+          (int) decision.retryAfterSeconds()));
+    });
+  }
+
+  private static void addRateLimitHeaders(RoutingContext ctx, RateDecision decision) {
+    if (decision.bucket().unlimited()) {
+      return;
+    }
+    ctx.response().headers()
+        .set("RateLimit-Limit", String.valueOf(decision.bucket().burst()))
+        .set("RateLimit-Remaining", String.valueOf(decision.remaining()))
+        .set("RateLimit-Reset", String.valueOf(decision.resetSeconds()))
+        .set("RateLimit-Policy", decision.bucket().burst() + ";w=" + Math.max(1, 60L * decision.bucket().burst() / decision.bucket().perMinute()));
+  }
+
+  private boolean jobStoreAvailable() {
+    return !config.redis().jobStore() || redis.map(RedisGateway::available).orElse(true);
+  }
+
   private void requireJson(RoutingContext ctx) {
     String type = ctx.request().getHeader("Content-Type");
     if (type == null || !type.toLowerCase(Locale.ROOT).startsWith(JSON)) {
@@ -115,7 +202,7 @@ public final class ApiVerticle extends VerticleBase {
   private void handleSubmit(RoutingContext ctx) {
     JobSubmission submission = JobSubmission.fromJobRequest(jsonBody(ctx), config);
     boolean stream = wantsEventStream(ctx);
-    accept(submission)
+    admit(ctx, submission).compose(v -> accept(submission))
         .onSuccess(job -> {
           ctx.response().putHeader("Location", jobPath(job.id()));
           if (stream) {
@@ -127,34 +214,12 @@ public final class ApiVerticle extends VerticleBase {
         .onFailure(ctx::fail);
   }
 
-  /** Refuses at once what could not run now; otherwise records the job and hands it to the dispatcher. */
   private Future<JobRecord> accept(JobSubmission submission) {
-    String model = submission.model().id();
     if (draining != null) {
       return Future.failedFuture(new ApiError(503, "shutting_down", "this node is shutting down; send the job to another",
           config.jobs().retryAfterSeconds()));
     }
-    if (dispatcher.breakerOpen(model)) {
-      return Future.failedFuture(noWorker(model));
-    }
-    if (dispatcher.full(model, submission.priority())) {
-      return Future.failedFuture(new ApiError(429, "queue_full", "the " + submission.priority().wireName() + " queue of model '" + model
-          + "' is full; retry later", config.jobs().retryAfterSeconds()));
-    }
-    return directory.hasWorker(model).compose(hasWorker -> {
-      if (!hasWorker) {
-        return Future.failedFuture(noWorker(model));
-      }
-      String id = UUID.randomUUID().toString();
-      JobRecord job = JobRecord.queued(id, submission.task(), model, submission.priority(), submission.inputs().size(), clock.millis());
-      JobRequest request = new JobRequest(id, submission.task(), model, submission.priority(), job.created(),
-          job.created() + submission.deadlineMs(), submission.inputs());
-      return journal.open(job, request, nodeId).onSuccess(opened -> dispatcher.dispatch(request, opened.attempt()));
-    });
-  }
-
-  private ApiError noWorker(String model) {
-    return new ApiError(503, "no_worker", "no worker is serving model '" + model + "' right now", config.jobs().retryAfterSeconds());
+    return intake.accept(submission);
   }
 
   private void handleGetJob(RoutingContext ctx) {
@@ -183,7 +248,7 @@ public final class ApiVerticle extends VerticleBase {
     boolean base64 = OpenAiEmbeddings.wantsBase64(body);
     JobSubmission submission = JobSubmission.fromEmbeddingsRequest(body, config);
     OpenAiEmbeddings.checkDimensions(body, submission.model());
-    accept(submission)
+    admit(ctx, submission).compose(v -> accept(submission))
         .compose(job -> awaitEnd(ctx, job.id()))
         .onSuccess(end -> {
           if (end.type() == JobEventType.SUCCEEDED) {
@@ -248,8 +313,16 @@ public final class ApiVerticle extends VerticleBase {
         models.put(model.id(), new JsonObject().put("workers", count));
         ready &= count > 0;
       }
-      String status = draining != null ? "draining" : ready ? "ready" : "not_ready";
-      respond(ctx, status.equals("ready") ? 200 : 503, new JsonObject().put("status", status).put("models", models));
+      boolean redisDown = redis.isPresent() && !redis.get().available();
+      String status = draining != null ? "draining" : !ready ? "not_ready" : redisDown ? "degraded" : "ready";
+      JsonObject report = new JsonObject().put("status", status).put("models", models);
+      if (redisDown) {
+        report.put("reason", redis.get().unavailableReason() + (config.redis().jobStore()
+            ? "; new jobs are refused until it is back"
+            : "; the result cache is bypassed and rate limits are per node until it is back"));
+      }
+      boolean serving = status.equals("ready") || (status.equals("degraded") && !config.redis().jobStore());
+      respond(ctx, serving ? 200 : 503, report);
     }).onFailure(ctx::fail);
   }
 
@@ -339,8 +412,12 @@ public final class ApiVerticle extends VerticleBase {
     ApiError error;
     if (failure instanceof ApiError apiError) {
       error = apiError;
+    } else if (failure instanceof StoreUnavailableException) {
+      error = new ApiError(503, "store_unavailable", "the job store cannot be reached right now; retry later", config.jobs().retryAfterSeconds());
     } else if (ctx.statusCode() == 413) {
       error = new ApiError(413, "payload_too_large", "the request body is larger than " + config.http().maxBodyBytes() + " bytes");
+    } else if (ctx.statusCode() == 403) {
+      error = new ApiError(403, "origin_not_allowed", "pages from this origin may not call the API");
     } else if (ctx.statusCode() == 400) {
       error = new ApiError(400, "bad_request", "the request could not be read");
     } else {
