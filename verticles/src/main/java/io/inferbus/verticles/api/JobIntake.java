@@ -1,0 +1,143 @@
+package io.inferbus.verticles.api;
+
+import io.inferbus.verticles.cache.CacheKey;
+import io.inferbus.verticles.cache.JobClaims;
+import io.inferbus.verticles.cache.ResultCache;
+import io.inferbus.verticles.config.InferbusConfig;
+import io.inferbus.verticles.dispatch.JobDispatcher;
+import io.inferbus.verticles.jobs.JobEvent;
+import io.inferbus.verticles.jobs.JobEventType;
+import io.inferbus.verticles.jobs.JobJournal;
+import io.inferbus.verticles.jobs.JobRecord;
+import io.inferbus.verticles.jobs.JobRequest;
+import io.inferbus.verticles.worker.WorkerDirectory;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Where a job is accepted. A job whose result is cached is answered at once; one identical to a
+ * job in flight follows that job; any other is refused now if it could not run, or recorded and
+ * handed to the dispatcher. Nothing is accepted that the job store could not record.
+ */
+final class JobIntake {
+  private final Vertx vertx;
+  private final InferbusConfig config;
+  private final JobJournal journal;
+  private final JobDispatcher dispatcher;
+  private final WorkerDirectory directory;
+  private final ResultCache cache;
+  private final JobClaims claims;
+  private final BooleanSupplier storeAvailable;
+  private final Clock clock;
+  private final String nodeId;
+  private final Counter followed;
+
+  JobIntake(Vertx vertx, InferbusConfig config, JobJournal journal, JobDispatcher dispatcher, WorkerDirectory directory,
+      ResultCache cache, JobClaims claims, BooleanSupplier storeAvailable, Clock clock, String nodeId, MeterRegistry registry) {
+    this.vertx = vertx;
+    this.config = config;
+    this.journal = journal;
+    this.dispatcher = dispatcher;
+    this.directory = directory;
+    this.cache = cache;
+    this.claims = claims;
+    this.storeAvailable = storeAvailable;
+    this.clock = clock;
+    this.nodeId = nodeId;
+    this.followed = Counter.builder("inferbus_jobs_followed")
+        .description("Jobs answered by an identical job that was in flight when they arrived (single flight)")
+        .register(registry);
+  }
+
+  Future<JobRecord> accept(JobSubmission submission) {
+    if (!storeAvailable.getAsBoolean()) {
+      return Future.failedFuture(storeUnavailable());
+    }
+    String key = config.cache().enabled() ? CacheKey.of(submission.model(), submission.task(), submission.inputs()) : null;
+    Future<Optional<JsonObject>> cached = key == null ? Future.succeededFuture(Optional.empty()) : cache.get(key);
+    return cached.compose(hit -> hit.isPresent() ? answerFromCache(submission, key, hit.get()) : run(submission, key));
+  }
+
+  private Future<JobRecord> answerFromCache(JobSubmission submission, String key, JsonObject result) {
+    JobRequest request = request(submission, key);
+    return journal.open(queued(request), request, nodeId)
+        .compose(opened -> journal.succeedWithoutRunning(opened.id(), opened.attempt(), opened.total(), result).map(done -> done.orElse(opened)));
+  }
+
+  private Future<JobRecord> run(JobSubmission submission, String key) {
+    String model = submission.model().id();
+    if (dispatcher.breakerOpen(model)) {
+      return Future.failedFuture(noWorker(model));
+    }
+    if (dispatcher.full(model, submission.priority())) {
+      return Future.failedFuture(new ApiError(429, "queue_full", "the " + submission.priority().wireName() + " queue of model '" + model
+          + "' is full; retry later", config.jobs().retryAfterSeconds()));
+    }
+    return directory.hasWorker(model).compose(hasWorker -> {
+      if (!hasWorker) {
+        return Future.failedFuture(noWorker(model));
+      }
+      JobRequest request = request(submission, key);
+      Future<Optional<String>> leader = key == null ? Future.succeededFuture(Optional.empty())
+          : claims.claim(key, request.id(), submission.deadlineMs());
+      return leader.compose(leading -> journal.open(queued(request), request, nodeId).onSuccess(opened -> {
+        if (leading.isPresent()) {
+          follow(leading.get(), request, opened);
+        } else {
+          dispatcher.dispatch(request, opened.attempt());
+        }
+      }));
+    });
+  }
+
+  /** Waits for the leader's end: its success answers this job too; any other end, and this job runs itself. */
+  private void follow(String leaderId, JobRequest request, JobRecord follower) {
+    JobEventFeed feed = new JobEventFeed(vertx.eventBus(), journal.store(), leaderId, 0, false);
+    feed.start(event -> {
+      if (event.type().terminal()) {
+        leaderEnded(event, request, follower);
+      }
+    }, () -> {}).onFailure(failure -> dispatcher.dispatch(request, follower.attempt()));
+    journal.store().get(leaderId).onSuccess(leader -> {
+      if (leader.isEmpty()) {
+        feed.close();
+        dispatcher.dispatch(request, follower.attempt());
+      }
+    });
+  }
+
+  private void leaderEnded(JobEvent end, JobRequest request, JobRecord follower) {
+    JsonObject result = end.type() == JobEventType.SUCCEEDED ? end.data().getJsonObject("result") : null;
+    if (result == null) {
+      dispatcher.dispatch(request, follower.attempt());
+      return;
+    }
+    followed.increment();
+    journal.succeedWithoutRunning(follower.id(), follower.attempt(), follower.total(), result);
+  }
+
+  private JobRequest request(JobSubmission submission, String key) {
+    long now = clock.millis();
+    return new JobRequest(UUID.randomUUID().toString(), submission.task(), submission.model().id(), submission.priority(), now,
+        now + submission.deadlineMs(), submission.inputs(), key);
+  }
+
+  private static JobRecord queued(JobRequest request) {
+    return JobRecord.queued(request.id(), request.task(), request.model(), request.priority(), request.inputs().size(), request.submittedAt());
+  }
+
+  ApiError noWorker(String model) {
+    return new ApiError(503, "no_worker", "no worker is serving model '" + model + "' right now", config.jobs().retryAfterSeconds());
+  }
+
+  ApiError storeUnavailable() {
+    return new ApiError(503, "store_unavailable", "jobs cannot be recorded right now; retry later", config.jobs().retryAfterSeconds());
+  }
+}

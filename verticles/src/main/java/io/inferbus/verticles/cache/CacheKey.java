@@ -1,0 +1,42 @@
+package io.inferbus.verticles.cache;
+
+import io.inferbus.inference.Task;
+import io.inferbus.verticles.config.InferbusConfig.ModelConfig;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * What makes two jobs the same work: the model and its version, the task and every input, in
+ * order. Each part is length-prefixed, so no two different jobs hash the same bytes.
+ */
+public final class CacheKey {
+  private CacheKey() {}
+
+  public static String of(ModelConfig model, Task task, List<String> inputs) {
+    MessageDigest digest = sha256();
+    update(digest, model.id());
+    update(digest, model.version());
+    update(digest, task.wireName());
+    digest.update(ByteBuffer.allocate(4).putInt(inputs.size()).flip());
+    inputs.forEach(input -> update(digest, input));
+    return HexFormat.of().formatHex(digest.digest());
+  }
+
+  private static void update(MessageDigest digest, String part) {
+    byte[] bytes = part.getBytes(StandardCharsets.UTF_8);
+    digest.update(ByteBuffer.allocate(4).putInt(bytes.length).flip());
+    digest.update(bytes);
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

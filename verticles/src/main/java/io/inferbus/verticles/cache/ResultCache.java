@@ -1,0 +1,14 @@
+package io.inferbus.verticles.cache;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.util.Optional;
+
+/** Results of finished jobs by {@link CacheKey}; a cache that cannot answer answers "miss". */
+public interface ResultCache {
+
+  Future<Optional<JsonObject>> get(String key);
+
+  /** Stores in the background: a result that could not be kept is merely computed again. */
+  void put(String key, JsonObject result);
+}
