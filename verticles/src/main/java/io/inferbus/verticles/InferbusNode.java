@@ -1,15 +1,29 @@
 package io.inferbus.verticles;
 
+import io.inferbus.verticles.access.LocalRateLimiter;
+import io.inferbus.verticles.access.RateLimiter;
+import io.inferbus.verticles.access.RedisRateLimiter;
 import io.inferbus.verticles.api.ApiVerticle;
+import io.inferbus.verticles.cache.CacheMetrics;
+import io.inferbus.verticles.cache.JobClaims;
+import io.inferbus.verticles.cache.LocalJobClaims;
+import io.inferbus.verticles.cache.MemoryResultCache;
+import io.inferbus.verticles.cache.RedisJobClaims;
+import io.inferbus.verticles.cache.RedisResultCache;
+import io.inferbus.verticles.cache.ResultCache;
 import io.inferbus.verticles.cluster.HazelcastCluster;
 import io.inferbus.verticles.config.InferbusConfig;
 import io.inferbus.verticles.config.InferbusConfig.ModelConfig;
 import io.inferbus.verticles.dispatch.JobDispatcher;
 import io.inferbus.verticles.dispatch.JobRecovery;
+import io.inferbus.verticles.dispatch.PresenceVerticle;
 import io.inferbus.verticles.dispatch.RecoveryVerticle;
 import io.inferbus.verticles.jobs.JobJournal;
+import io.inferbus.verticles.jobs.JobStore;
+import io.inferbus.verticles.jobs.RedisJobStore;
 import io.inferbus.verticles.jobs.SharedDataJobStore;
 import io.inferbus.verticles.metrics.JobMetrics;
+import io.inferbus.verticles.redis.RedisGateway;
 import io.inferbus.verticles.worker.ModelWorkerVerticle;
 import io.inferbus.verticles.worker.ManagementVerticle;
 import io.inferbus.verticles.worker.WorkerDirectory;
@@ -38,9 +52,15 @@ public final class InferbusNode {
   private final Optional<ApiVerticle> api;
   private final Optional<ManagementVerticle> management;
   private final String nodeId;
+  private final List<String> stopOrder;
+  private final JobJournal journal;
+  private final Optional<RedisGateway> redis;
 
   private InferbusNode(Vertx vertx, Optional<HazelcastCluster> cluster, Optional<ApiVerticle> api,
-      Optional<ManagementVerticle> management, String nodeId) {
+      Optional<ManagementVerticle> management, String nodeId, List<String> stopOrder, JobJournal journal, Optional<RedisGateway> redis) {
+    this.stopOrder = stopOrder;
+    this.journal = journal;
+    this.redis = redis;
     this.vertx = vertx;
     this.cluster = cluster;
     this.api = api;
@@ -72,8 +92,13 @@ public final class InferbusNode {
       PrometheusMeterRegistry registry) {
     Clock clock = Clock.systemUTC();
     JobMetrics metrics = new JobMetrics(registry);
-    JobJournal journal = new JobJournal(
-        new SharedDataJobStore(vertx.sharedData(), clock, Duration.ofSeconds(config.jobs().retentionSeconds())), vertx.eventBus(), metrics);
+    Optional<RedisGateway> redis = RedisGateway.create(vertx, config.redis(), registry);
+    Duration retention = Duration.ofSeconds(config.jobs().retentionSeconds());
+    JobStore store = config.redis().jobStore()
+        ? new RedisJobStore(redis.orElseThrow(), clock, retention)
+        : new SharedDataJobStore(vertx.sharedData(), clock, retention);
+    ResultCache cache = resultCache(config, redis, registry, clock);
+    JobJournal journal = new JobJournal(vertx, store, cache, metrics);
     WorkerDirectory directory = new WorkerDirectory(vertx);
     List<String> modelIds = config.models().stream().map(ModelConfig::id).toList();
     JobDispatcher dispatcher = new JobDispatcher(journal, config.dispatch(), config.scheduling(), metrics, modelIds);
@@ -81,34 +106,67 @@ public final class InferbusNode {
     Duration drain = Duration.ofSeconds(config.drain().timeoutSeconds());
     Duration agingBound = Duration.ofSeconds(config.scheduling().agingBoundSeconds());
 
-    List<Future<?>> deployments = new ArrayList<>();
-    deployments.add(vertx.deployVerticle(dispatcher));
-    cluster.ifPresent(c -> deployments.add(vertx.deployVerticle(
-        new RecoveryVerticle(c, recovery, directory, config.dispatch().orphanSweepSeconds() * 1000L))));
+    Future<String> dispatcherDeployment = vertx.deployVerticle(dispatcher);
+    Optional<Future<String>> recoveryDeployment = cluster.map(c -> vertx.deployVerticle(
+        new RecoveryVerticle(c, recovery, directory, config.dispatch().orphanSweepSeconds() * 1000L)));
+    List<Future<String>> workerDeployments = new ArrayList<>();
     if (config.node().role().runsModels()) {
       for (ModelConfig model : config.models()) {
-        deployments.add(vertx.deployVerticle(new ModelWorkerVerticle(
+        workerDeployments.add(vertx.deployVerticle(new ModelWorkerVerticle(
             model, config.worker(), agingBound, drain, journal, recovery, metrics, directory, nodeId)));
       }
     }
-    Optional<ApiVerticle> api = Optional.empty();
-    if (config.node().role().servesApi()) {
-      api = Optional.of(new ApiVerticle(config, journal, dispatcher, directory, registry, clock, nodeId));
-      deployments.add(vertx.deployVerticle(api.get()));
-    }
-    Optional<ManagementVerticle> management = Optional.empty();
-    if (!config.node().role().servesApi() && config.management().port() >= 0) {
-      management = Optional.of(new ManagementVerticle(config.management(), directory, registry, nodeId, modelIds));
-    }
-    Optional<ApiVerticle> deployedApi = api;
-    Optional<ManagementVerticle> deployedManagement = management;
+    Optional<ApiVerticle> api = config.node().role().servesApi()
+        ? Optional.of(apiVerticle(vertx, cluster, redis, config, journal, dispatcher, directory, cache, registry, clock, nodeId))
+        : Optional.empty();
+    Optional<Future<String>> apiDeployment = api.map(vertx::deployVerticle);
+    Optional<ManagementVerticle> management = !config.node().role().servesApi() && config.management().port() >= 0
+        ? Optional.of(new ManagementVerticle(config.management(), directory, registry, nodeId, modelIds))
+        : Optional.empty();
+    Optional<PresenceVerticle> presence = config.redis().jobStore() && cluster.isEmpty()
+        ? Optional.of(new PresenceVerticle(redis.orElseThrow(), recovery, nodeId, config.redis().nodeTtlSeconds() * 1000L))
+        : Optional.empty();
+
+    List<Future<String>> deployments = new ArrayList<>(workerDeployments);
+    deployments.add(dispatcherDeployment);
+    recoveryDeployment.ifPresent(deployments::add);
+    apiDeployment.ifPresent(deployments::add);
     return Future.all(deployments)
-        .compose(v -> deployedManagement.map(m -> vertx.deployVerticle(m).mapEmpty()).orElse(Future.succeededFuture()))
-        .map(v -> new InferbusNode(vertx, cluster, deployedApi, deployedManagement, nodeId))
+        .compose(v -> management.map(m -> vertx.deployVerticle(m).map(Optional::of)).orElse(Future.succeededFuture(Optional.empty())))
+        .compose(managementId -> presence.map(p -> vertx.deployVerticle(p).map(Optional::of)).orElse(Future.succeededFuture(Optional.empty()))
+            .map(presenceId -> {
+              List<String> stopOrder = new ArrayList<>();
+              apiDeployment.ifPresent(id -> stopOrder.add(id.result()));
+              managementId.ifPresent(stopOrder::add);
+              workerDeployments.forEach(id -> stopOrder.add(id.result()));
+              presenceId.ifPresent(stopOrder::add);
+              recoveryDeployment.ifPresent(id -> stopOrder.add(id.result()));
+              stopOrder.add(dispatcherDeployment.result());
+              return new InferbusNode(vertx, cluster, api, management, nodeId, stopOrder, journal, redis);
+            }))
         .recover(failure -> vertx.close().eventually(() -> {
           cluster.ifPresent(HazelcastCluster::leave);
           return Future.succeededFuture();
         }).transform(v -> Future.failedFuture(failure)));
+  }
+
+  private static ApiVerticle apiVerticle(Vertx vertx, Optional<HazelcastCluster> cluster, Optional<RedisGateway> redis, InferbusConfig config,
+      JobJournal journal, JobDispatcher dispatcher, WorkerDirectory directory, ResultCache cache, PrometheusMeterRegistry registry,
+      Clock clock, String nodeId) {
+    LocalRateLimiter localLimits = new LocalRateLimiter(clock::millis);
+    RateLimiter limiter = redis.<RateLimiter>map(r -> new RedisRateLimiter(r, localLimits)).orElse(localLimits);
+    LocalJobClaims localClaims = new LocalJobClaims(clock::millis);
+    // A follower hears of its leader's end over the event bus: only clustered nodes share one.
+    JobClaims claims = redis.filter(r -> cluster.isPresent()).<JobClaims>map(r -> new RedisJobClaims(r, localClaims)).orElse(localClaims);
+    return new ApiVerticle(config, journal, dispatcher, directory, limiter, cache, claims, redis, registry, clock, nodeId);
+  }
+
+  private static ResultCache resultCache(InferbusConfig config, Optional<RedisGateway> redis, PrometheusMeterRegistry registry, Clock clock) {
+    long ttlMillis = config.cache().ttlSeconds() * 1000L;
+    if (redis.isPresent()) {
+      return new RedisResultCache(redis.get(), ttlMillis, new CacheMetrics(registry, "redis"));
+    }
+    return new MemoryResultCache(config.cache().maxBytes(), ttlMillis, clock::millis, new CacheMetrics(registry, "memory"));
   }
 
   /** The public API port; -1 on a worker-role node. */
@@ -125,9 +183,22 @@ public final class InferbusNode {
     return nodeId;
   }
 
-  /** Drains and undeploys every verticle (workers hand back what they cannot finish), then leaves the cluster. */
+  /**
+   * Stops taking jobs, drains and undeploys the workers (they hand back what they cannot finish),
+   * then the rest, and only then lets go of Redis and leaves the cluster: hand-backs need the store.
+   */
   public Future<Void> close() {
-    return vertx.close().eventually(() -> {
+    Future<Void> undeployed = Future.succeededFuture();
+    for (String id : stopOrder) {
+      undeployed = undeployed.eventually(() -> vertx.undeploy(id));
+    }
+    return undeployed
+        .eventually(() -> {
+          journal.close();
+          return redis.map(RedisGateway::close).orElse(Future.succeededFuture());
+        })
+        .eventually(vertx::close)
+        .eventually(() -> {
       cluster.ifPresent(HazelcastCluster::leave);
       return Future.succeededFuture();
     });

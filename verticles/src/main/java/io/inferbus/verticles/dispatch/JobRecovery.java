@@ -1,6 +1,7 @@
 package io.inferbus.verticles.dispatch;
 
 import io.inferbus.verticles.jobs.JobJournal;
+import io.inferbus.verticles.jobs.JobStore;
 import io.inferbus.verticles.metrics.JobMetrics;
 import io.vertx.core.Future;
 import java.util.List;
@@ -34,6 +35,11 @@ public final class JobRecovery {
       return Future.join(recovered).transform(v -> Future.succeededFuture(
           (int) recovered.stream().filter(f -> f.succeeded() && f.result()).count()));
     });
+  }
+
+  /** Every live job and the node that holds it. */
+  public Future<List<JobStore.Assignment>> holders() {
+    return journal.store().assignments();
   }
 
   /** For a holder that gives a job back itself (a worker draining on SIGTERM). */

@@ -3,27 +3,36 @@ package io.inferbus.verticles.jobs;
 import io.inferbus.verticles.bus.BusAddresses;
 import io.inferbus.verticles.metrics.JobMetrics;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.EventBus;
+import io.inferbus.verticles.cache.ResultCache;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The one way a job changes: append the event to the job's log (the source of truth), then
- * publish it on the job's events address as news for whoever streams it.
+ * publish it on the job's events address as news for whoever streams it. What a worker reports
+ * is retried while the store is unavailable, so a finished job's result outlives a store outage.
  */
 public final class JobJournal {
   /** About 100 KB of JSON: results up to this many numbers ride along with their event. */
   private static final int INLINE_RESULT_VALUES = 8192;
+  private static final long FIRST_RETRY_MILLIS = 100;
+  private static final long LAST_RETRY_MILLIS = 5_000;
 
+  private final Vertx vertx;
   private final JobStore store;
-  private final EventBus bus;
+  private final ResultCache cache;
   private final JobMetrics metrics;
+  private volatile boolean closed;
 
-  public JobJournal(JobStore store, EventBus bus, JobMetrics metrics) {
+  public JobJournal(Vertx vertx, JobStore store, ResultCache cache, JobMetrics metrics) {
+    this.vertx = vertx;
     this.store = store;
-    this.bus = bus;
+    this.cache = cache;
     this.metrics = metrics;
   }
 
@@ -43,14 +52,30 @@ public final class JobJournal {
 
   /** Empty when the event was refused: the job has ended, is unknown, or {@code attempt} is not its current one. */
   public Future<Optional<JobRecord>> record(String jobId, int attempt, JobEventType type, JsonObject data) {
-    return observed(store.append(jobId, attempt, List.of(new JobStore.Proposal(type, data))), null);
+    return whileStoreDown(() -> observed(store.append(jobId, attempt, List.of(new JobStore.Proposal(type, data))), null));
   }
 
-  /** The last batch's progress and the success, in one step, once the result is stored where readers find it. */
-  public Future<Optional<JobRecord>> succeed(String jobId, int attempt, JsonObject finalProgress, JsonObject result) {
+  /**
+   * The last batch's progress and the success, in one step, once the result is stored where
+   * readers find it; the result is cached first, so an identical job arriving after the success finds it.
+   */
+  public Future<Optional<JobRecord>> succeed(JobRequest request, int attempt, JsonObject finalProgress, JsonObject result) {
+    if (request.cacheKey() != null) {
+      cache.put(request.cacheKey(), result);
+    }
     List<JobStore.Proposal> events = List.of(
         new JobStore.Proposal(JobEventType.PROGRESS, finalProgress),
         new JobStore.Proposal(JobEventType.SUCCEEDED, new JsonObject().put("status", JobStatus.SUCCEEDED.wireName())));
+    return whileStoreDown(() -> store.putResult(request.id(), result)
+        .compose(v -> observed(store.append(request.id(), attempt, events), result)));
+  }
+
+  /** A job answered without running: the same events a run would give, the success marked {@code cached}. */
+  public Future<Optional<JobRecord>> succeedWithoutRunning(String jobId, int attempt, int total, JsonObject result) {
+    List<JobStore.Proposal> events = List.of(
+        new JobStore.Proposal(JobEventType.STARTED, new JsonObject().put("attempt", attempt).put("cached", true)),
+        new JobStore.Proposal(JobEventType.PROGRESS, new JsonObject().put("done", total).put("total", total)),
+        new JobStore.Proposal(JobEventType.SUCCEEDED, new JsonObject().put("status", JobStatus.SUCCEEDED.wireName()).put("cached", true)));
     return store.putResult(jobId, result).compose(v -> observed(store.append(jobId, attempt, events), result));
   }
 
@@ -71,7 +96,27 @@ public final class JobJournal {
 
   /** Takes the job back from the holder of {@code attempt}; empty when someone else already did, or it ended. */
   public Future<Optional<JobRecord>> requeue(String jobId, int attempt, String reason) {
-    return observed(store.requeue(jobId, attempt, reason), null);
+    return whileStoreDown(() -> observed(store.requeue(jobId, attempt, reason), null));
+  }
+
+  private <T> Future<T> whileStoreDown(Supplier<Future<T>> write) {
+    return retrying(write, FIRST_RETRY_MILLIS);
+  }
+
+  /** Stops retrying writes the store could not take: a node that is going away leaves them to recovery. */
+  public void close() {
+    closed = true;
+  }
+
+  private <T> Future<T> retrying(Supplier<Future<T>> write, long backoffMillis) {
+    return write.get().recover(failure -> {
+      if (!(failure instanceof StoreUnavailableException) || closed) {
+        return Future.failedFuture(failure);
+      }
+      Promise<T> retried = Promise.promise();
+      vertx.setTimer(backoffMillis, t -> retrying(write, Math.min(LAST_RETRY_MILLIS, backoffMillis * 2)).onComplete(retried));
+      return retried.future();
+    });
   }
 
   private Future<Optional<JobRecord>> observed(Future<Optional<JobStore.Appended>> appending, JsonObject result) {
@@ -96,7 +141,7 @@ public final class JobJournal {
     JsonObject message = event.type() != JobEventType.SUCCEEDED ? event.toJson()
         : result != null && isSmall(result) ? event.toJson().put("data", event.data().copy().put("result", result))
         : event.toNotice();
-    bus.publish(BusAddresses.events(event.jobId()), message);
+    vertx.eventBus().publish(BusAddresses.events(event.jobId()), message);
   }
 
   private static boolean isSmall(JsonObject result) {

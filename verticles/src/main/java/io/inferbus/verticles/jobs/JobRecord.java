@@ -23,10 +23,11 @@ public record JobRecord(
     Long started,
     Long finished,
     JsonObject result,
-    JsonObject error) {
+    JsonObject error,
+    boolean cached) {
 
   public static JobRecord queued(String id, Task task, String model, Priority priority, int total, long now) {
-    return new JobRecord(id, task, model, priority, JobStatus.QUEUED, 1, 0, total, now, null, null, null, null);
+    return new JobRecord(id, task, model, priority, JobStatus.QUEUED, 1, 0, total, now, null, null, null, null, false);
   }
 
   public JobRecord apply(JobEvent event) {
@@ -35,7 +36,7 @@ public record JobRecord(
       case QUEUED -> with(JobStatus.QUEUED, data.getInteger("attempt", attempt), done, started, null, null);
       case STARTED -> with(JobStatus.RUNNING, attempt, done, started == null ? event.at() : started, null, null);
       case PROGRESS -> with(status, attempt, Math.max(done, data.getInteger("done")), started, null, null);
-      case SUCCEEDED -> with(JobStatus.SUCCEEDED, attempt, total, started, event.at(), null);
+      case SUCCEEDED -> with(JobStatus.SUCCEEDED, attempt, total, started, event.at(), null).withCached(data.getBoolean("cached", false));
       case FAILED -> with(JobStatus.FAILED, attempt, done, started, event.at(), data.getJsonObject("error"));
       case CANCELLED -> with(JobStatus.CANCELLED, attempt, done, started, event.at(), null);
       case EXPIRED -> with(JobStatus.EXPIRED, attempt, done, started, event.at(), data.getJsonObject("error"));
@@ -43,11 +44,15 @@ public record JobRecord(
   }
 
   private JobRecord with(JobStatus status, int attempt, int done, Long started, Long finished, JsonObject error) {
-    return new JobRecord(id, task, model, priority, status, attempt, done, total, created, started, finished, result, error);
+    return new JobRecord(id, task, model, priority, status, attempt, done, total, created, started, finished, result, error, cached);
+  }
+
+  private JobRecord withCached(boolean fromCache) {
+    return new JobRecord(id, task, model, priority, status, attempt, done, total, created, started, finished, result, error, fromCache);
   }
 
   public JobRecord withResult(JsonObject result) {
-    return new JobRecord(id, task, model, priority, status, attempt, done, total, created, started, finished, result, error);
+    return new JobRecord(id, task, model, priority, status, attempt, done, total, created, started, finished, result, error, cached);
   }
 
   /** The public view, as GET /v1/jobs/{id} shows it. */
@@ -62,6 +67,9 @@ public record JobRecord(
         .put("created", timestamp(created))
         .put("started", started == null ? null : timestamp(started))
         .put("finished", finished == null ? null : timestamp(finished));
+    if (cached) {
+      json.put("cached", true);
+    }
     if (result != null) {
       json.put("result", result);
     }
@@ -85,7 +93,8 @@ public record JobRecord(
         .put("created", created)
         .put("started", started)
         .put("finished", finished)
-        .put("error", error);
+        .put("error", error)
+        .put("cached", cached);
   }
 
   static JobRecord fromStored(JsonObject json) {
@@ -102,7 +111,8 @@ public record JobRecord(
         json.getLong("started"),
         json.getLong("finished"),
         null,
-        json.getJsonObject("error"));
+        json.getJsonObject("error"),
+        json.getBoolean("cached", false));
   }
 
   private static String timestamp(long epochMillis) {

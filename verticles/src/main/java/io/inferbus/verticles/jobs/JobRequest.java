@@ -6,9 +6,14 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 
-/** The body of a work message: everything a worker needs to run a job. */
-/** @param deadline epoch ms by which the job must have started, or it expires */
-public record JobRequest(String id, Task task, String model, Priority priority, long submittedAt, long deadline, List<String> inputs) {
+/**
+ * The body of a work message: everything a worker needs to run a job.
+ *
+ * @param deadline epoch ms by which the job must have started, or it expires
+ * @param cacheKey where the result is cached once the job succeeds; null: not cached
+ */
+public record JobRequest(String id, Task task, String model, Priority priority, long submittedAt, long deadline, List<String> inputs,
+    String cacheKey) {
 
   public JsonObject toJson() {
     return new JsonObject()
@@ -18,7 +23,8 @@ public record JobRequest(String id, Task task, String model, Priority priority, 
         .put("priority", priority.wireName())
         .put("submitted", submittedAt)
         .put("deadline", deadline)
-        .put("inputs", new JsonArray(inputs));
+        .put("inputs", new JsonArray(inputs))
+        .put("cacheKey", cacheKey);
   }
 
   public static JobRequest fromJson(JsonObject json) {
@@ -30,6 +36,7 @@ public record JobRequest(String id, Task task, String model, Priority priority, 
         Priority.fromWireName(json.getString("priority")).orElseThrow(),
         json.getLong("submitted"),
         json.getLong("deadline"),
-        inputs);
+        inputs,
+        json.getString("cacheKey"));
   }
 }

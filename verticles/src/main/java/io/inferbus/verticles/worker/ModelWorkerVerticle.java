@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.logging.Level;
@@ -260,7 +261,7 @@ public final class ModelWorkerVerticle extends VerticleBase {
     if (job.complete()) {
       held.remove(job.id());
       JsonObject result = backend.result(job.outputs, job.tokens);
-      inOrder(job, () -> journal.succeed(job.id(), job.attempt, progress, result));
+      inOrder(job, () -> journal.succeed(job.request, job.attempt, progress, result));
     } else {
       journal(job, JobEventType.PROGRESS, progress);
     }
@@ -307,7 +308,7 @@ public final class ModelWorkerVerticle extends VerticleBase {
     publishCredit();
     return directory.unregister(identity)
         .eventually(() -> work.unregister())
-        .eventually(() -> handBack(job -> !job.started, "handed_back"))
+        .eventually(() -> handBack(job -> !job.started, "handed_back").timeout(drainTimeout.toMillis(), TimeUnit.MILLISECONDS))
         .eventually(() -> {
           long timer = vertx.setTimer(Math.max(1, drainTimeout.toMillis()), t -> handBack(job -> true, "drain_timeout"));
           afterChange();

@@ -1,0 +1,206 @@
+package io.inferbus.verticles.jobs;
+
+import io.inferbus.verticles.redis.LuaScript;
+import io.inferbus.verticles.redis.RedisGateway;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Response;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Jobs in Redis, so they outlive every node: the same entries as {@link SharedDataJobStore}, one
+ * key per job changed by a compare-and-set script, results and requests in keys of their own and
+ * holders in one hash. Any failure to reach Redis surfaces as {@link StoreUnavailableException}.
+ */
+public final class RedisJobStore implements JobStore {
+  private static final LuaScript REPLACE_ENTRY = LuaScript.load("/redis/replace-entry.lua");
+
+  private final RedisGateway redis;
+  private final Clock clock;
+  private final long retentionMillis;
+
+  public RedisJobStore(RedisGateway redis, Clock clock, Duration retention) {
+    this.redis = redis;
+    this.clock = clock;
+    this.retentionMillis = retention.toMillis();
+  }
+
+  @Override
+  public Future<Appended> create(JobRecord job, JobRequest request, JsonObject queuedData, String holder) {
+    JobEvent first = new JobEvent(job.id(), 1, JobEventType.QUEUED, queuedData, job.created());
+    JsonObject entry = new JsonObject().put("job", job.toStored()).put("events", new JsonArray().add(first.toJson()));
+    return reach(() -> redis.send(Command.SET, requestKey(job.id()), request.toJson().encode())
+        .compose(v -> assign(job.id(), job.attempt(), holder))
+        .compose(v -> redis.send(Command.SET, entryKey(job.id()), entry.encode(), "NX")))
+        .compose(written -> written == null
+            ? Future.failedFuture(new IllegalStateException("job " + job.id() + " exists"))
+            : Future.succeededFuture(new Appended(job, List.of(first))));
+  }
+
+  @Override
+  public Future<Optional<JobRecord>> get(String id) {
+    return entry(id).compose(entry -> {
+      if (entry.isEmpty()) {
+        return Future.succeededFuture(Optional.empty());
+      }
+      JobRecord job = JobRecord.fromStored(entry.get().getJsonObject("job"));
+      if (job.status() != JobStatus.SUCCEEDED) {
+        return Future.succeededFuture(Optional.of(job));
+      }
+      return result(id).map(result -> Optional.of(job.withResult(result)));
+    });
+  }
+
+  @Override
+  public Future<Optional<Appended>> append(String id, int attempt, List<Proposal> proposals) {
+    return change(id, job -> {
+      if (attempt != ANY_ATTEMPT && attempt != job.attempt()) {
+        return List.of();
+      }
+      return proposals.stream()
+          .filter(p -> p.type() != JobEventType.PROGRESS || p.data().getInteger("done") > job.done())
+          .toList();
+    });
+  }
+
+  @Override
+  public Future<Optional<Appended>> requeue(String id, int attempt, String reason) {
+    return change(id, job -> job.attempt() != attempt
+        ? List.of()
+        : List.of(new Proposal(JobEventType.QUEUED,
+            new JsonObject().put("id", id).put("status", "queued").put("attempt", attempt + 1).put("reason", reason))));
+  }
+
+  /** Compare-and-set loop: reads the entry, lets {@code decide} propose events, writes them if nobody wrote meanwhile. */
+  private Future<Optional<Appended>> change(String id, Function<JobRecord, List<Proposal>> decide) {
+    return reach(() -> redis.send(Command.GET, entryKey(id))).compose(read -> {
+      if (read == null) {
+        return Future.succeededFuture(Optional.empty());
+      }
+      String stored = read.toString();
+      JsonObject entry = new JsonObject(stored);
+      JobRecord job = JobRecord.fromStored(entry.getJsonObject("job"));
+      List<Proposal> proposals = job.status().terminal() ? List.of() : decide.apply(job);
+      if (proposals.isEmpty()) {
+        return Future.succeededFuture(Optional.empty());
+      }
+      JsonArray log = entry.getJsonArray("events").copy();
+      List<JobEvent> added = new ArrayList<>();
+      JobRecord next = job;
+      long now = clock.millis();
+      for (Proposal proposal : proposals) {
+        JobEvent event = new JobEvent(id, log.size() + 1L, proposal.type(), proposal.data(), now);
+        log.add(event.toJson());
+        added.add(event);
+        next = next.apply(event);
+      }
+      boolean ended = next.status().terminal();
+      String updated = new JsonObject().put("job", next.toStored()).put("events", log).encode();
+      Appended appended = new Appended(next, List.copyOf(added));
+      return reach(() -> redis.eval(REPLACE_ENTRY, List.of(entryKey(id)), List.of(stored, updated, String.valueOf(ended ? retentionMillis : 0))))
+          .compose(written -> {
+            if (written.toInteger() == 0) {
+              return change(id, decide);
+            }
+            if (ended) {
+              forgetLive(id);
+            }
+            return Future.succeededFuture(Optional.of(appended));
+          });
+    });
+  }
+
+  /** Not awaited: a request or holder left behind only makes recovery find an ended job, which it skips. */
+  private void forgetLive(String id) {
+    redis.send(Command.DEL, requestKey(id));
+    redis.send(Command.HDEL, assignmentsKey(), id);
+  }
+
+  @Override
+  public Future<Void> putResult(String id, JsonObject result) {
+    return reach(() -> redis.send(Command.SET, resultKey(id), result.encode(), "PX", retentionMillis)).mapEmpty();
+  }
+
+  private Future<JsonObject> result(String id) {
+    return reach(() -> redis.send(Command.GET, resultKey(id))).map(reply -> reply == null ? null : new JsonObject(reply.toBuffer()));
+  }
+
+  @Override
+  public Future<List<JobEvent>> eventsAfter(String id, long seq) {
+    return entry(id).compose(entry -> {
+      if (entry.isEmpty()) {
+        return Future.succeededFuture(List.<JobEvent>of());
+      }
+      JsonArray stored = entry.get().getJsonArray("events");
+      List<JobEvent> events = new ArrayList<>();
+      for (int i = (int) Math.max(0, seq); i < stored.size(); i++) {
+        events.add(JobEvent.fromJson(stored.getJsonObject(i)));
+      }
+      boolean endsWithResult = !events.isEmpty() && events.get(events.size() - 1).type() == JobEventType.SUCCEEDED;
+      if (!endsWithResult) {
+        return Future.succeededFuture(events);
+      }
+      return result(id).map(result -> {
+        JobEvent last = events.remove(events.size() - 1);
+        events.add(new JobEvent(id, last.seq(), last.type(), last.data().copy().put("result", result), last.at()));
+        return events;
+      });
+    });
+  }
+
+  @Override
+  public Future<Optional<JobRequest>> request(String id) {
+    return reach(() -> redis.send(Command.GET, requestKey(id)))
+        .map(reply -> Optional.ofNullable(reply).map(r -> JobRequest.fromJson(new JsonObject(r.toBuffer()))));
+  }
+
+  @Override
+  public Future<Void> assign(String id, int attempt, String node) {
+    return reach(() -> redis.send(Command.HSET, assignmentsKey(), id, new JsonObject().put("attempt", attempt).put("node", node).encode()))
+        .mapEmpty();
+  }
+
+  @Override
+  public Future<List<Assignment>> assignments() {
+    return reach(() -> redis.send(Command.HGETALL, assignmentsKey())).map(reply -> {
+      List<Assignment> assignments = new ArrayList<>();
+      for (String jobId : reply.getKeys()) {
+        JsonObject holder = new JsonObject(reply.get(jobId).toBuffer());
+        assignments.add(new Assignment(jobId, holder.getInteger("attempt"), holder.getString("node")));
+      }
+      return assignments;
+    });
+  }
+
+  private Future<Optional<JsonObject>> entry(String id) {
+    return reach(() -> redis.send(Command.GET, entryKey(id))).map(reply -> Optional.ofNullable(reply).map(r -> new JsonObject(r.toBuffer())));
+  }
+
+  private static <T> Future<T> reach(Supplier<Future<T>> call) {
+    return call.get().recover(failure -> Future.failedFuture(new StoreUnavailableException(failure)));
+  }
+
+  private String entryKey(String id) {
+    return redis.key("job", id);
+  }
+
+  private String resultKey(String id) {
+    return redis.key("result", id);
+  }
+
+  private String requestKey(String id) {
+    return redis.key("request", id);
+  }
+
+  private String assignmentsKey() {
+    return redis.key("assignments");
+  }
+}
