@@ -41,6 +41,18 @@ public class ApiClient implements AutoCloseable {
         .sendBuffer(Buffer.buffer(body instanceof JsonObject json ? json.encode() : body.toString())));
   }
 
+  public HttpResponse<Buffer> postJson(String path, JsonObject body, Map<String, String> headers) {
+    var request = http.post(path).putHeader("Content-Type", "application/json");
+    headers.forEach(request::putHeader);
+    return await(request.sendBuffer(body.toBuffer()));
+  }
+
+  public HttpResponse<Buffer> get(String path, Map<String, String> headers) {
+    var request = http.get(path);
+    headers.forEach(request::putHeader);
+    return await(request.send());
+  }
+
   public HttpResponse<Buffer> send(HttpMethod method, String path, String contentType, Buffer body) {
     var request = http.request(method, path);
     if (contentType != null) {

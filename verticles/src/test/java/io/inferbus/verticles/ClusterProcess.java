@@ -55,6 +55,7 @@ final class ClusterProcess implements AutoCloseable {
     if (httpPort > 0) {
       env.put("INFERBUS_HTTP_PORT", String.valueOf(httpPort));
     }
+    env.putAll(TestNode.OPEN_ACCESS_NO_CACHE);
     env.putAll(extraEnv);
     builder.environment().putAll(env);
     ClusterProcess node = new ClusterProcess(name, builder.start(), httpPort, log);

@@ -10,6 +10,15 @@ import java.util.Map;
 
 /** A real service node in this JVM on a free loopback port, built from the packaged defaults plus env overrides. */
 public final class TestNode extends ApiClient {
+  /**
+   * Tests of other things submit many jobs, some of them critical and some identical: unless a test
+   * sets these itself, anonymous callers are unlimited, may use every priority, and nothing is cached.
+   */
+  public static final Map<String, String> OPEN_ACCESS_NO_CACHE = Map.of(
+      "INFERBUS_RATE_LIMITS_ANONYMOUS_PER_MINUTE", "0",
+      "INFERBUS_AUTH_ANONYMOUS_MAX_PRIORITY", "critical",
+      "INFERBUS_CACHE_ENABLED", "false");
+
   public final InferbusNode node;
 
   private TestNode(InferbusNode node) {
@@ -25,6 +34,7 @@ public final class TestNode extends ApiClient {
   public static TestNode start(String confYaml, Map<String, String> env) {
     Map<String, String> all = new HashMap<>(env);
     all.putIfAbsent("INFERBUS_HTTP_PORT", "0");
+    OPEN_ACCESS_NO_CACHE.forEach(all::putIfAbsent);
     Path conf = null;
     if (confYaml != null) {
       try {
