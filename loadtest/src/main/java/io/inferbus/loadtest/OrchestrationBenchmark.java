@@ -6,14 +6,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * The orchestration alone: noop jobs of 6 items (no delay), each submitted with
@@ -26,12 +21,6 @@ public final class OrchestrationBenchmark {
   private static final String JOB = "{\"task\":\"noop\",\"input\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\"]}";
   private static final String CONF = "models:\n  - id: noop\n    task: noop\n    delay-ms: 0\n    sessions: 2\n";
 
-  record Figures(int jobs, double seconds, double p50, double p95, double p99) {
-    double jobsPerSecond() {
-      return jobs / seconds;
-    }
-  }
-
   public static void main(String[] args) throws Exception {
     Path jar = Path.of(args.length > 0 ? args[0] : "verticles/target/inferbus.jar").toAbsolutePath();
     int clients = args.length > 1 ? Integer.parseInt(args[1]) : 50;
@@ -40,7 +29,7 @@ public final class OrchestrationBenchmark {
     Path conf = logs.resolve("noop.yaml");
     Files.writeString(conf, CONF);
 
-    Figures local;
+    ClosedLoopLoad.Figures local;
     int port = ServiceProcess.freePort();
     try (ServiceProcess node = ServiceProcess.start(jar, List.of("-conf", conf.toString()),
         Map.of("INFERBUS_HTTP_PORT", String.valueOf(port)), logs.resolve("all.log"))) {
@@ -49,7 +38,7 @@ public final class OrchestrationBenchmark {
       local = load(port, clients, seconds);
     }
 
-    Figures clustered;
+    ClosedLoopLoad.Figures clustered;
     int apiPort = ServiceProcess.freePort();
     Map<String, String> cluster = Map.of("INFERBUS_CLUSTER_PORT", "32000", "INFERBUS_CLUSTER_MEMBERS", "127.0.0.1:32000-32009");
     try (ServiceProcess api = ServiceProcess.start(jar, List.of("--cluster", "--role", "api", "-conf", conf.toString()),
@@ -65,7 +54,7 @@ public final class OrchestrationBenchmark {
     System.out.printf("%-34s %9s %8s %8s %8s %8s%n", "", "jobs", "jobs/s", "p50 ms", "p95 ms", "p99 ms");
     print("in-process (--role all)", local);
     print("clustered (api JVM + worker JVM)", clustered);
-    System.out.printf("clustered / in-process jobs/s: %.3f%n", clustered.jobsPerSecond() / local.jobsPerSecond());
+    System.out.printf("clustered / in-process jobs/s: %.3f%n", clustered.perSecond() / local.perSecond());
   }
 
   private static Map<String, String> with(Map<String, String> base, String key, String value) {
@@ -74,45 +63,25 @@ public final class OrchestrationBenchmark {
     return env;
   }
 
-  private static void print(String name, Figures f) {
-    System.out.printf("%-34s %9d %8.1f %8.2f %8.2f %8.2f%n", name, f.jobs, f.jobsPerSecond(), f.p50, f.p95, f.p99);
+  private static void print(String name, ClosedLoopLoad.Figures f) {
+    System.out.printf("%-34s %9d %8.1f %8.2f %8.2f %8.2f%n", name, f.requests(), f.perSecond(), f.p50(), f.p95(), f.p99());
   }
 
   /** Every client sends jobs one after the other until the time is up; latency is POST to terminal event. */
-  static Figures load(int port, int clients, int seconds) throws Exception {
+  static ClosedLoopLoad.Figures load(int port, int clients, int seconds) throws Exception {
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    ExecutorService threads = Executors.newFixedThreadPool(clients);
-    List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
-    long begin = System.nanoTime();
-    long end = begin + seconds * 1_000_000_000L;
-    List<Future<?>> running = new ArrayList<>();
-    for (int c = 0; c < clients; c++) {
-      running.add(threads.submit(() -> {
-        while (System.nanoTime() < end) {
-          HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/jobs"))
-              .header("Content-Type", "application/json").header("Accept", "text/event-stream")
-              .POST(HttpRequest.BodyPublishers.ofString(JOB)).build();
-          long sent = System.nanoTime();
-          String events = http.send(request, HttpResponse.BodyHandlers.ofString()).body();
-          if (!events.contains("event: succeeded")) {
-            throw new IllegalStateException("job did not succeed: " + events);
-          }
-          latencies.add((System.nanoTime() - sent) / 1e6);
-        }
-        return null;
-      }));
-    }
-    for (Future<?> f : running) {
-      f.get();
-    }
-    double elapsed = (System.nanoTime() - begin) / 1e9;
-    threads.shutdown();
-    List<Double> sorted = new ArrayList<>(latencies);
-    Collections.sort(sorted);
-    return new Figures(sorted.size(), elapsed, at(sorted, 0.50), at(sorted, 0.95), at(sorted, 0.99));
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/jobs"))
+        .header("Content-Type", "application/json").header("Accept", "text/event-stream")
+        .POST(HttpRequest.BodyPublishers.ofString(JOB)).build();
+    return ClosedLoopLoad.run(clients, seconds, (client, n) -> {
+      String events = http.send(request, HttpResponse.BodyHandlers.ofString()).body();
+      if (!events.contains("event: succeeded")) {
+        throw new IllegalStateException("job did not succeed: " + events);
+      }
+    });
   }
 
   static double at(List<Double> sorted, double quantile) {
-    return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(quantile * sorted.size()) - 1));
+    return ClosedLoopLoad.at(sorted, quantile);
   }
 }
