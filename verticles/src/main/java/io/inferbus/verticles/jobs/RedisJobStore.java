@@ -3,7 +3,6 @@ package io.inferbus.verticles.jobs;
 import io.inferbus.verticles.redis.LuaScript;
 import io.inferbus.verticles.redis.RedisGateway;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Response;
@@ -36,7 +35,7 @@ public final class RedisJobStore implements JobStore {
   @Override
   public Future<Appended> create(JobRecord job, JobRequest request, JsonObject queuedData, String holder) {
     JobEvent first = new JobEvent(job.id(), 1, JobEventType.QUEUED, queuedData, job.created());
-    JsonObject entry = new JsonObject().put("job", job.toStored()).put("events", new JsonArray().add(first.toJson()));
+    JsonObject entry = JobEntry.first(job, first);
     return reach(() -> redis.send(Command.SET, requestKey(job.id()), request.toJson().encode())
         .compose(v -> assign(job.id(), job.attempt(), holder))
         .compose(v -> redis.send(Command.SET, entryKey(job.id()), entry.encode(), "NX")))
@@ -51,7 +50,7 @@ public final class RedisJobStore implements JobStore {
       if (entry.isEmpty()) {
         return Future.succeededFuture(Optional.empty());
       }
-      JobRecord job = JobRecord.fromStored(entry.get().getJsonObject("job"));
+      JobRecord job = JobEntry.job(entry.get());
       if (job.status() != JobStatus.SUCCEEDED) {
         return Future.succeededFuture(Optional.of(job));
       }
@@ -61,22 +60,12 @@ public final class RedisJobStore implements JobStore {
 
   @Override
   public Future<Optional<Appended>> append(String id, int attempt, List<Proposal> proposals) {
-    return change(id, job -> {
-      if (attempt != ANY_ATTEMPT && attempt != job.attempt()) {
-        return List.of();
-      }
-      return proposals.stream()
-          .filter(p -> p.type() != JobEventType.PROGRESS || p.data().getInteger("done") > job.done())
-          .toList();
-    });
+    return change(id, JobEntry.appending(attempt, proposals));
   }
 
   @Override
   public Future<Optional<Appended>> requeue(String id, int attempt, String reason) {
-    return change(id, job -> job.attempt() != attempt
-        ? List.of()
-        : List.of(new Proposal(JobEventType.QUEUED,
-            new JsonObject().put("id", id).put("status", "queued").put("attempt", attempt + 1).put("reason", reason))));
+    return change(id, JobEntry.requeueing(id, attempt, reason));
   }
 
   /** Compare-and-set loop: reads the entry, lets {@code decide} propose events, writes them if nobody wrote meanwhile. */
@@ -86,35 +75,21 @@ public final class RedisJobStore implements JobStore {
         return Future.succeededFuture(Optional.empty());
       }
       String stored = read.toString();
-      JsonObject entry = new JsonObject(stored);
-      JobRecord job = JobRecord.fromStored(entry.getJsonObject("job"));
-      List<Proposal> proposals = job.status().terminal() ? List.of() : decide.apply(job);
-      if (proposals.isEmpty()) {
+      Optional<JobEntry.Change> change = JobEntry.change(id, new JsonObject(stored), decide, clock.millis());
+      if (change.isEmpty()) {
         return Future.succeededFuture(Optional.empty());
       }
-      JsonArray log = entry.getJsonArray("events").copy();
-      List<JobEvent> added = new ArrayList<>();
-      JobRecord next = job;
-      long now = clock.millis();
-      for (Proposal proposal : proposals) {
-        JobEvent event = new JobEvent(id, log.size() + 1L, proposal.type(), proposal.data(), now);
-        log.add(event.toJson());
-        added.add(event);
-        next = next.apply(event);
-      }
-      boolean ended = next.status().terminal();
-      String updated = new JsonObject().put("job", next.toStored()).put("events", log).encode();
-      Appended appended = new Appended(next, List.copyOf(added));
-      return reach(() -> redis.eval(REPLACE_ENTRY, List.of(entryKey(id)), List.of(stored, updated, String.valueOf(ended ? retentionMillis : 0))))
-          .compose(written -> {
-            if (written.toInteger() == 0) {
-              return change(id, decide);
-            }
-            if (ended) {
-              forgetLive(id);
-            }
-            return Future.succeededFuture(Optional.of(appended));
-          });
+      boolean ended = change.get().appended().job().status().terminal();
+      List<String> args = List.of(stored, change.get().updated().encode(), String.valueOf(ended ? retentionMillis : 0));
+      return reach(() -> redis.eval(REPLACE_ENTRY, List.of(entryKey(id)), args)).compose(written -> {
+        if (written.toInteger() == 0) {
+          return change(id, decide);
+        }
+        if (ended) {
+          forgetLive(id);
+        }
+        return Future.succeededFuture(Optional.of(change.get().appended()));
+      });
     });
   }
 
@@ -136,23 +111,8 @@ public final class RedisJobStore implements JobStore {
   @Override
   public Future<List<JobEvent>> eventsAfter(String id, long seq) {
     return entry(id).compose(entry -> {
-      if (entry.isEmpty()) {
-        return Future.succeededFuture(List.<JobEvent>of());
-      }
-      JsonArray stored = entry.get().getJsonArray("events");
-      List<JobEvent> events = new ArrayList<>();
-      for (int i = (int) Math.max(0, seq); i < stored.size(); i++) {
-        events.add(JobEvent.fromJson(stored.getJsonObject(i)));
-      }
-      boolean endsWithResult = !events.isEmpty() && events.get(events.size() - 1).type() == JobEventType.SUCCEEDED;
-      if (!endsWithResult) {
-        return Future.succeededFuture(events);
-      }
-      return result(id).map(result -> {
-        JobEvent last = events.remove(events.size() - 1);
-        events.add(new JobEvent(id, last.seq(), last.type(), last.data().copy().put("result", result), last.at()));
-        return events;
-      });
+      List<JobEvent> events = entry.map(e -> JobEntry.eventsAfter(e, seq)).orElse(List.of());
+      return JobEntry.endsWithResult(events) ? result(id).map(result -> JobEntry.withResult(events, result)) : Future.succeededFuture(events);
     });
   }
 

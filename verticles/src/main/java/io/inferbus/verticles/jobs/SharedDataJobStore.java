@@ -1,13 +1,11 @@
 package io.inferbus.verticles.jobs;
 
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 import io.vertx.core.shareddata.SharedData;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
@@ -41,7 +39,7 @@ public final class SharedDataJobStore implements JobStore {
   @Override
   public Future<Appended> create(JobRecord job, JobRequest request, JsonObject queuedData, String holder) {
     JobEvent first = new JobEvent(job.id(), 1, JobEventType.QUEUED, queuedData, job.created());
-    JsonObject entry = new JsonObject().put("job", job.toStored()).put("events", new JsonArray().add(first.toJson()));
+    JsonObject entry = JobEntry.first(job, first);
     Future<JsonObject> stored = map(JOBS).compose(jobs -> jobs.putIfAbsent(job.id(), entry));
     return Future.all(map(REQUESTS).compose(requests -> requests.put(job.id(), request.toJson())), assign(job.id(), job.attempt(), holder), stored)
         .compose(v -> stored.result() == null
@@ -55,7 +53,7 @@ public final class SharedDataJobStore implements JobStore {
       if (entry == null) {
         return Future.succeededFuture(Optional.empty());
       }
-      JobRecord job = JobRecord.fromStored(entry.getJsonObject("job"));
+      JobRecord job = JobEntry.job(entry);
       if (job.status() != JobStatus.SUCCEEDED) {
         return Future.succeededFuture(Optional.of(job));
       }
@@ -65,55 +63,30 @@ public final class SharedDataJobStore implements JobStore {
 
   @Override
   public Future<Optional<Appended>> append(String id, int attempt, List<Proposal> proposals) {
-    return change(id, job -> {
-      if (attempt != ANY_ATTEMPT && attempt != job.attempt()) {
-        return List.of();
-      }
-      return proposals.stream()
-          .filter(p -> p.type() != JobEventType.PROGRESS || p.data().getInteger("done") > job.done())
-          .toList();
-    });
+    return change(id, JobEntry.appending(attempt, proposals));
   }
 
   @Override
   public Future<Optional<Appended>> requeue(String id, int attempt, String reason) {
-    return change(id, job -> job.attempt() != attempt
-        ? List.of()
-        : List.of(new Proposal(JobEventType.QUEUED,
-            new JsonObject().put("id", id).put("status", "queued").put("attempt", attempt + 1).put("reason", reason))));
+    return change(id, JobEntry.requeueing(id, attempt, reason));
   }
 
   /** Compare-and-set loop: reads the entry, lets {@code decide} propose events, writes them if nobody wrote meanwhile. */
   private Future<Optional<Appended>> change(String id, Function<JobRecord, List<Proposal>> decide) {
     return map(JOBS).compose(jobs -> jobs.get(id).compose(entry -> {
-      if (entry == null) {
+      Optional<JobEntry.Change> change = entry == null ? Optional.empty() : JobEntry.change(id, entry, decide, clock.millis());
+      if (change.isEmpty()) {
         return Future.succeededFuture(Optional.empty());
       }
-      JobRecord job = JobRecord.fromStored(entry.getJsonObject("job"));
-      List<Proposal> proposals = job.status().terminal() ? List.of() : decide.apply(job);
-      if (proposals.isEmpty()) {
-        return Future.succeededFuture(Optional.empty());
-      }
-      JsonArray log = entry.getJsonArray("events").copy();
-      List<JobEvent> added = new ArrayList<>();
-      JobRecord next = job;
-      long now = clock.millis();
-      for (Proposal proposal : proposals) {
-        JobEvent event = new JobEvent(id, log.size() + 1L, proposal.type(), proposal.data(), now);
-        log.add(event.toJson());
-        added.add(event);
-        next = next.apply(event);
-      }
-      JsonObject updated = new JsonObject().put("job", next.toStored()).put("events", log);
-      Appended appended = new Appended(next, List.copyOf(added));
+      JsonObject updated = change.get().updated();
       return jobs.replaceIfPresent(id, entry, updated).compose(written -> {
         if (!written) {
           return change(id, decide);
         }
-        if (appended.job().status().terminal()) {
+        if (change.get().appended().job().status().terminal()) {
           ended(jobs, id, updated);
         }
-        return Future.succeededFuture(Optional.of(appended));
+        return Future.succeededFuture(Optional.of(change.get().appended()));
       });
     }));
   }
@@ -139,23 +112,8 @@ public final class SharedDataJobStore implements JobStore {
   @Override
   public Future<List<JobEvent>> eventsAfter(String id, long seq) {
     return map(JOBS).compose(jobs -> jobs.get(id)).compose(entry -> {
-      if (entry == null) {
-        return Future.succeededFuture(List.<JobEvent>of());
-      }
-      JsonArray stored = entry.getJsonArray("events");
-      List<JobEvent> events = new ArrayList<>();
-      for (int i = (int) Math.max(0, seq); i < stored.size(); i++) {
-        events.add(JobEvent.fromJson(stored.getJsonObject(i)));
-      }
-      boolean endsWithResult = !events.isEmpty() && events.get(events.size() - 1).type() == JobEventType.SUCCEEDED;
-      if (!endsWithResult) {
-        return Future.succeededFuture(events);
-      }
-      return result(id).map(result -> {
-        JobEvent last = events.remove(events.size() - 1);
-        events.add(new JobEvent(id, last.seq(), last.type(), last.data().copy().put("result", result), last.at()));
-        return events;
-      });
+      List<JobEvent> events = entry == null ? List.of() : JobEntry.eventsAfter(entry, seq);
+      return JobEntry.endsWithResult(events) ? result(id).map(result -> JobEntry.withResult(events, result)) : Future.succeededFuture(events);
     });
   }
 
