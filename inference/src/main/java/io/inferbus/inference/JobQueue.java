@@ -58,6 +58,7 @@ public final class JobQueue<T> {
   private final Map<String, Pending<T>> byId = new HashMap<>();
   private final int[] waitingPerLevel = new int[Priority.values().length];
   private long arrivals;
+  private int itemsWaiting;
 
   /** @param agingBound how long a job may wait at most behind newer higher-priority work */
   public JobQueue(Duration agingBound) {
@@ -77,6 +78,7 @@ public final class JobQueue<T> {
     order.add(pending);
     byId.put(jobId, pending);
     waitingPerLevel[priority.ordinal()]++;
+    itemsWaiting += items;
   }
 
   /** The first job, left in place. */
@@ -121,6 +123,7 @@ public final class JobQueue<T> {
     int from = head.cursor;
     int to = Math.min(head.items, from + maxItems);
     head.cursor = to;
+    itemsWaiting -= to - from;
     if (to == head.items) {
       forget(head);
     }
@@ -138,6 +141,7 @@ public final class JobQueue<T> {
   }
 
   private void forget(Pending<T> pending) {
+    itemsWaiting -= pending.items - pending.cursor;
     order.remove(pending);
     byId.remove(pending.jobId);
     waitingPerLevel[pending.priority.ordinal()]--;
@@ -154,6 +158,11 @@ public final class JobQueue<T> {
 
   public int waiting(Priority priority) {
     return waitingPerLevel[priority.ordinal()];
+  }
+
+  /** Items of all waiting jobs not handed out yet. */
+  public int itemsWaiting() {
+    return itemsWaiting;
   }
 
   public int size() {

@@ -101,4 +101,18 @@ class JobQueueTest {
     assertEquals(1, next.get(0).size(), "an item over budget still goes, alone");
     assertEquals(3, queue.nextBatch(2, 1000, (job, i) -> job[i]).get(0).to());
   }
+
+  @Test
+  void itemsWaitingCountsWhatIsNotHandedOutYet() {
+    JobQueue<String> queue = new JobQueue<>(Duration.ofSeconds(30));
+    queue.add("a", Priority.NORMAL, 0, "a", 10);
+    queue.add("b", Priority.NORMAL, 0, "b", 3);
+    assertEquals(13, queue.itemsWaiting());
+    queue.next(4);
+    assertEquals(9, queue.itemsWaiting());
+    queue.remove("a");
+    assertEquals(3, queue.itemsWaiting());
+    queue.nextBatch(8, 1000, (job, i) -> 1);
+    assertEquals(0, queue.itemsWaiting());
+  }
 }

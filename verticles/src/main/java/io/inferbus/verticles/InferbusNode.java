@@ -101,7 +101,7 @@ public final class InferbusNode {
     JobJournal journal = new JobJournal(vertx, store, cache, metrics);
     WorkerDirectory directory = new WorkerDirectory(vertx);
     List<String> modelIds = config.models().stream().map(ModelConfig::id).toList();
-    JobDispatcher dispatcher = new JobDispatcher(journal, config.dispatch(), config.scheduling(), metrics, modelIds);
+    JobDispatcher dispatcher = new JobDispatcher(journal, config.dispatch(), config.scheduling(), metrics, modelIds, nodeId);
     JobRecovery recovery = new JobRecovery(journal, dispatcher, metrics, nodeId);
     Duration drain = Duration.ofSeconds(config.drain().timeoutSeconds());
     Duration agingBound = Duration.ofSeconds(config.scheduling().agingBoundSeconds());
@@ -181,6 +181,10 @@ public final class InferbusNode {
 
   public String nodeId() {
     return nodeId;
+  }
+
+  public Vertx vertx() {
+    return vertx;
   }
 
   /**

@@ -167,4 +167,42 @@ class SchedulingTest {
       assertEquals("noop", models.getJsonArray("data").getJsonObject(0).getString("task"));
     }
   }
+
+  @Test
+  void aBatchWaitsForMoreJobsUpToItsMaximumWaitAndAFullOneStartsAtOnce() {
+    try (TestNode node = noopNode(0, Map.of("INFERBUS_WORKER_BATCH_ITEMS", "4", "INFERBUS_WORKER_BATCH_WAIT_MS", "60000", "INFERBUS_WORKER_PREFETCH_JOBS", "8"))) {
+      List<String> ids = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        ids.add(submit(node, noopJob(1, "normal")));
+      }
+      node.pollUntil("four items to fill the batch, which then starts without waiting its minute", Duration.ofSeconds(20),
+          () -> ids.stream().allMatch(id -> "succeeded".equals(job(node, id).getString("status"))));
+      assertEquals(1.0, metric(node, "inferbus_inference_batch_size_count{model=\"noop\"}"), "one batch");
+      assertEquals(4.0, metric(node, "inferbus_inference_batch_size_sum{model=\"noop\"}"), "of four jobs");
+    }
+    try (TestNode node = noopNode(0, Map.of("INFERBUS_WORKER_BATCH_ITEMS", "4", "INFERBUS_WORKER_BATCH_WAIT_MS", "300"))) {
+      String alone = submit(node, noopJob(1, "normal"));
+      assertEquals("succeeded", awaitStatus(node, alone, TERMINAL).getString("status"), "a batch that never fills starts after its wait");
+      assertEquals(1.0, metric(node, "inferbus_inference_batch_size_sum{model=\"noop\"}"));
+    }
+  }
+
+  @Test
+  void aJobWaitingAtAWorkerExpiresAtItsDeadlineNotWhenItReachesTheHead() {
+    try (TestNode node = noopNode(10_000, Map.of("INFERBUS_WORKER_BATCH_ITEMS", "1", "INFERBUS_WORKER_PREFETCH_JOBS", "4"))) {
+      String blocker = submitRunning(node, noopJob(1, "normal"));
+      String late = submit(node, noopJob(1, "normal").put("deadline_ms", 500));
+      JsonObject expired = awaitStatus(node, late, TERMINAL);
+      assertEquals("expired", expired.getString("status"));
+      assertEquals("running", job(node, blocker).getString("status"), "it expired while the job ahead of it still ran");
+      assertEquals(202, node.delete("/v1/jobs/" + blocker).statusCode());
+    }
+  }
+
+  private static double metric(TestNode node, String series) {
+    return node.get("/metrics").bodyAsString().lines()
+        .filter(l -> l.startsWith(series + " "))
+        .mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1)))
+        .sum();
+  }
 }

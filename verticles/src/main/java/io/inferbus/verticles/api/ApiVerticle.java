@@ -246,7 +246,7 @@ public final class ApiVerticle extends VerticleBase {
   private void handleEmbeddings(RoutingContext ctx) {
     JsonObject body = jsonBody(ctx);
     boolean base64 = OpenAiEmbeddings.wantsBase64(body);
-    JobSubmission submission = JobSubmission.fromEmbeddingsRequest(body, config);
+    JobSubmission submission = JobSubmission.fromEmbeddingsRequest(body, config, ctx.<Caller>get(CALLER).maxPriority());
     OpenAiEmbeddings.checkDimensions(body, submission.model());
     admit(ctx, submission).compose(v -> accept(submission))
         .compose(job -> awaitEnd(ctx, job.id()))

@@ -26,8 +26,13 @@ public record JobSubmission(Task task, ModelConfig model, Priority priority, int
     return new JobSubmission(task, model(body, task, config), priority(body), deadline(body, config), inputs(body, config));
   }
 
-  public static JobSubmission fromEmbeddingsRequest(JsonObject body, InferbusConfig config) {
-    return new JobSubmission(Task.EMBED, model(body, Task.EMBED, config), Priority.HIGH, config.jobs().defaultDeadlineMs(), inputs(body, config));
+  /**
+   * Synchronous calls run at {@code high}, or at the most the caller may use when that is lower:
+   * a key limited to {@code normal} still gets its embeddings.
+   */
+  public static JobSubmission fromEmbeddingsRequest(JsonObject body, InferbusConfig config, Priority allowance) {
+    Priority priority = allowance.ordinal() > Priority.HIGH.ordinal() ? allowance : Priority.HIGH;
+    return new JobSubmission(Task.EMBED, model(body, Task.EMBED, config), priority, config.jobs().defaultDeadlineMs(), inputs(body, config));
   }
 
   private static int deadline(JsonObject body, InferbusConfig config) {

@@ -10,8 +10,8 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * What makes two jobs the same work: the model and its version, the task and every input, in
- * order. Each part is length-prefixed, so no two different jobs hash the same bytes.
+ * What makes two jobs the same work: the model, its version and the settings that change its
+ * results, the task and every input, in order. Each part is length-prefixed, so no two different jobs hash the same bytes.
  */
 public final class CacheKey {
   private CacheKey() {}
@@ -20,6 +20,7 @@ public final class CacheKey {
     MessageDigest digest = sha256();
     update(digest, model.id());
     update(digest, model.version());
+    update(digest, model.resultParameters());
     update(digest, task.wireName());
     digest.update(ByteBuffer.allocate(4).putInt(inputs.size()).flip());
     inputs.forEach(input -> update(digest, input));

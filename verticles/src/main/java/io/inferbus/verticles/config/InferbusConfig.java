@@ -52,7 +52,7 @@ public record InferbusConfig(
   /** @param port 0: any free port; -1: no management server */
   public record ManagementConfig(String host, int port) {}
 
-  public record DispatchConfig(int timeoutMs, int breakerFailures, int breakerResetMs, int orphanSweepSeconds) {}
+  public record DispatchConfig(int timeoutMs, int attempts, int breakerFailures, int breakerResetMs, int orphanSweepSeconds) {}
 
   /** @param maxQueued waiting jobs per priority level (indexed by {@code Priority.ordinal()}) */
   public record SchedulingConfig(int agingBoundSeconds, int positionUpdatesMs, List<Integer> maxQueued) {}
@@ -105,6 +105,14 @@ public record InferbusConfig(
   public record ModelConfig(ModelSpec spec, EngineOptions engine, int delayMs, String version) {
     public String id() {
       return spec.id();
+    }
+
+    /**
+     * The settings besides the weights that change a result: the window size splits long texts, and
+     * rows run together share the int8 model's activation scales.
+     */
+    public String resultParameters() {
+      return "max-tokens=" + spec.maxTokens() + ";rows-per-run=" + engine.rowsPerRun();
     }
   }
 
@@ -163,6 +171,7 @@ public record InferbusConfig(
         new ManagementConfig(management.string("host"), management.integer("port", -1, 65535)),
         new DispatchConfig(
             dispatch.integer("timeout-ms", 1, 3_600_000),
+            dispatch.integer("attempts", 1, 1000),
             dispatch.integer("breaker-failures", 1, 1000),
             dispatch.integer("breaker-reset-ms", 1, 3_600_000),
             dispatch.integer("orphan-sweep-seconds", 1, 3600)),

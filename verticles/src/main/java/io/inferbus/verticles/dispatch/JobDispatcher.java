@@ -13,11 +13,14 @@ import io.inferbus.verticles.metrics.JobMetrics;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.circuitbreaker.OpenCircuitException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,7 +33,7 @@ import java.util.Map;
  * This node's queue of jobs waiting for a worker, one lane per model. Jobs wait here, ordered by
  * priority with aging, until a worker says it has room (a credit on {@code inferbus.credits.<model>});
  * then the first job goes to the worker with the most room, which confirms it took it. A job a worker
- * did not confirm goes back to its place. A job still waiting at its deadline expires. Waiting jobs
+ * did not confirm goes back to its place after a backoff, a bounded number of times. A job still waiting at its deadline expires. Waiting jobs
  * hear their position. A circuit breaker per model turns failing hand-overs into fast refusals at
  * submission.
  *
@@ -39,7 +42,14 @@ import java.util.Map;
 public final class JobDispatcher extends VerticleBase {
   private static final long CREDIT_LIFETIME_MS = 1000;
 
-  private record Waiting(JobRequest request, int attempt) {}
+  private static final long FIRST_BACKOFF_MS = 100;
+  private static final long LAST_BACKOFF_MS = 3_200;
+
+  /** @param failedTries hand-overs of this job that no worker confirmed */
+  private record Waiting(JobRequest request, int attempt, int failedTries) {}
+
+  /** How a hand-over ended: a worker's reply, or the failure that left it unconfirmed. */
+  private record HandOver(JsonObject reply, Throwable failure) {}
 
   /**
    * @param leastUrgent rank of the least urgent job the worker holds waiting; -1 when none
@@ -73,10 +83,13 @@ public final class JobDispatcher extends VerticleBase {
   private final SchedulingConfig scheduling;
   private final JobMetrics metrics;
   private final List<String> models;
+  private final String self;
   private final Map<String, Lane> lanes = new HashMap<>();
 
-  public JobDispatcher(JobJournal journal, DispatchConfig config, SchedulingConfig scheduling, JobMetrics metrics, List<String> models) {
+  public JobDispatcher(JobJournal journal, DispatchConfig config, SchedulingConfig scheduling, JobMetrics metrics, List<String> models,
+      String self) {
     this.journal = journal;
+    this.self = self;
     this.config = config;
     this.scheduling = scheduling;
     this.metrics = metrics;
@@ -128,9 +141,15 @@ public final class JobDispatcher extends VerticleBase {
 
   /** Queues attempt {@code attempt} of the job here until a worker with room takes it, or its deadline passes. */
   public void dispatch(JobRequest request, int attempt) {
+    enqueue(new Waiting(request, attempt, 0));
+  }
+
+  private void enqueue(Waiting job) {
+    JobRequest request = job.request();
+    int attempt = job.attempt();
     Lane lane = lanes.get(request.model());
     synchronized (lane) {
-      lane.queue.add(request.id(), request.priority(), request.submittedAt(), new Waiting(request, attempt), 1);
+      lane.queue.add(request.id(), request.priority(), request.submittedAt(), job, 1);
       long wait = Math.max(1, request.deadline() - System.currentTimeMillis());
       lane.deadlineTimers.put(request.id(), vertx.setTimer(wait, t -> expire(lane, request.id(), attempt)));
       handOver(lane);
@@ -225,23 +244,77 @@ public final class JobDispatcher extends VerticleBase {
         .addHeader(BusAddresses.HEADER_PRIORITY, request.priority().wireName())
         .addHeader(BusAddresses.HEADER_ATTEMPT, String.valueOf(job.attempt()))
         .addHeader(BusAddresses.HEADER_DEADLINE, String.valueOf(request.deadline()));
-    lane.breaker.<JsonObject>execute(() -> vertx.eventBus()
+    lane.breaker.<HandOver>execute(() -> vertx.eventBus()
             .<JsonObject>request(BusAddresses.work(request.model(), node), request.toJson(), options)
-            .map(Message::body))
-        .onComplete(reply -> {
-          if (reply.succeeded() && BusAddresses.TAKEN.equals(reply.result().getString("status"))) {
+            .map(reply -> new HandOver(reply.body(), null))
+            .recover(failure -> anotherWorkerHasRoom(lane, node)
+                ? Future.succeededFuture(new HandOver(null, failure))
+                : Future.failedFuture(failure)))
+        .onComplete(outcome -> {
+          HandOver handOver = outcome.succeeded() ? outcome.result() : new HandOver(null, outcome.cause());
+          if (handOver.reply() != null && BusAddresses.TAKEN.equals(handOver.reply().getString("status"))) {
             journal.store().assign(request.id(), job.attempt(), node);
-            takeCredit(lane, reply.result());
-          } else if (reply.succeeded()) {
-            takeCredit(lane, reply.result().put("free", 0));
-            dispatch(request, job.attempt());
+            takeCredit(lane, handOver.reply());
+          } else if (handOver.reply() != null) {
+            takeCredit(lane, handOver.reply().put("free", 0));
+            enqueue(job);
           } else {
             synchronized (lane) {
               lane.credits.remove(node);
             }
-            dispatch(request, job.attempt());
+            unconfirmed(job, handOver.failure());
           }
         });
+  }
+
+  /**
+   * A failed hand-over counts against the model's breaker only when no other worker has room: one
+   * lost worker must not turn clients away while another serves the model.
+   */
+  private boolean anotherWorkerHasRoom(Lane lane, String node) {
+    long now = System.currentTimeMillis();
+    synchronized (lane) {
+      return lane.credits.entrySet().stream()
+          .anyMatch(e -> !e.getKey().equals(node) && e.getValue().free() > 0 && e.getValue().expiresAt() >= now);
+    }
+  }
+
+  /**
+   * No worker confirmed the job: it goes back to its place after a backoff, and fails after
+   * {@code dispatch.attempts} such tries. A refusal by an open breaker is not a try. When the worker
+   * did not answer in time it may still have taken the job, so the job moves to a new attempt first:
+   * whatever that worker reports later is refused.
+   */
+  private void unconfirmed(Waiting job, Throwable failure) {
+    if (failure instanceof OpenCircuitException) {
+      enqueue(job);
+      return;
+    }
+    int tries = job.failedTries() + 1;
+    JobRequest request = job.request();
+    if (tries >= config.attempts()) {
+      journal.fail(request.id(), job.attempt(), "no_worker",
+          "no worker of model '" + request.model() + "' confirmed the job in " + tries + " tries");
+      return;
+    }
+    Future<Integer> attempt = timedOut(failure) ? nextAttempt(request.id(), job.attempt()) : Future.succeededFuture(job.attempt());
+    attempt.onSuccess(next -> {
+      if (next > 0) {
+        long backoff = Math.min(LAST_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(tries - 1, 16));
+        vertx.setTimer(backoff, t -> enqueue(new Waiting(request, next, tries)));
+      }
+    });
+  }
+
+  private static boolean timedOut(Throwable failure) {
+    return failure instanceof ReplyException reply && reply.failureType() == ReplyFailure.TIMEOUT;
+  }
+
+  /** The job's next attempt, held by this node; 0 when the job has ended or someone else took it back meanwhile. */
+  private Future<Integer> nextAttempt(String id, int attempt) {
+    return journal.requeue(id, attempt, "handover_timeout").compose(requeued -> requeued
+        .map(job -> journal.store().assign(id, job.attempt(), self).map(v -> job.attempt()))
+        .orElseGet(() -> Future.succeededFuture(0)));
   }
 
   /** Positions are news, not history: they go on the bus only, not into the job's log. */

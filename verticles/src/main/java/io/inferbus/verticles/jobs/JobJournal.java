@@ -66,7 +66,7 @@ public final class JobJournal {
     List<JobStore.Proposal> events = List.of(
         new JobStore.Proposal(JobEventType.PROGRESS, finalProgress),
         new JobStore.Proposal(JobEventType.SUCCEEDED, new JsonObject().put("status", JobStatus.SUCCEEDED.wireName())));
-    return whileStoreDown(() -> store.putResult(request.id(), result)
+    return whileStoreDown(() -> store.putResult(request.id(), attempt, result)
         .compose(v -> observed(store.append(request.id(), attempt, events), result)));
   }
 
@@ -76,7 +76,7 @@ public final class JobJournal {
         new JobStore.Proposal(JobEventType.STARTED, new JsonObject().put("attempt", attempt).put("cached", true)),
         new JobStore.Proposal(JobEventType.PROGRESS, new JsonObject().put("done", total).put("total", total)),
         new JobStore.Proposal(JobEventType.SUCCEEDED, new JsonObject().put("status", JobStatus.SUCCEEDED.wireName()).put("cached", true)));
-    return store.putResult(jobId, result).compose(v -> observed(store.append(jobId, attempt, events), result));
+    return store.putResult(jobId, attempt, result).compose(v -> observed(store.append(jobId, attempt, events), result));
   }
 
   public Future<Optional<JobRecord>> fail(String jobId, int attempt, String code, String message) {

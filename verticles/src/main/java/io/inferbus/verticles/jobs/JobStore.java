@@ -37,8 +37,12 @@ public interface JobStore {
   /** Hands a live job out again: its attempt goes from {@code attempt} to the next, with a {@code queued} event. */
   Future<Optional<Appended>> requeue(String id, int attempt, String reason);
 
-  /** Kept until the retention time after the job ends; {@link #eventsAfter} adds it to the {@code succeeded} event. */
-  Future<Void> putResult(String id, JsonObject result);
+  /**
+   * The result of one attempt, kept until the retention time after the job ends; {@link #get} and
+   * {@link #eventsAfter} read the one of the attempt that succeeded, so a late result from an
+   * attempt that was taken back is never shown.
+   */
+  Future<Void> putResult(String id, int attempt, JsonObject result);
 
   /** The job's events numbered above {@code seq}, in order; empty for an unknown job. */
   Future<List<JobEvent>> eventsAfter(String id, long seq);

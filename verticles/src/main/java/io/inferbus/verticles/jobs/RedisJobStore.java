@@ -54,7 +54,7 @@ public final class RedisJobStore implements JobStore {
       if (job.status() != JobStatus.SUCCEEDED) {
         return Future.succeededFuture(Optional.of(job));
       }
-      return result(id).map(result -> Optional.of(job.withResult(result)));
+      return result(id, job.attempt()).map(result -> Optional.of(job.withResult(result)));
     });
   }
 
@@ -100,19 +100,19 @@ public final class RedisJobStore implements JobStore {
   }
 
   @Override
-  public Future<Void> putResult(String id, JsonObject result) {
-    return reach(() -> redis.send(Command.SET, resultKey(id), result.encode(), "PX", retentionMillis)).mapEmpty();
+  public Future<Void> putResult(String id, int attempt, JsonObject result) {
+    return reach(() -> redis.send(Command.SET, resultKey(id, attempt), result.encode(), "PX", retentionMillis)).mapEmpty();
   }
 
-  private Future<JsonObject> result(String id) {
-    return reach(() -> redis.send(Command.GET, resultKey(id))).map(reply -> reply == null ? null : new JsonObject(reply.toBuffer()));
+  private Future<JsonObject> result(String id, int attempt) {
+    return reach(() -> redis.send(Command.GET, resultKey(id, attempt))).map(reply -> reply == null ? null : new JsonObject(reply.toBuffer()));
   }
 
   @Override
   public Future<List<JobEvent>> eventsAfter(String id, long seq) {
     return entry(id).compose(entry -> {
       List<JobEvent> events = entry.map(e -> JobEntry.eventsAfter(e, seq)).orElse(List.of());
-      return JobEntry.endsWithResult(events) ? result(id).map(result -> JobEntry.withResult(events, result)) : Future.succeededFuture(events);
+      return JobEntry.endsWithResult(events) ? result(id, JobEntry.job(entry.get()).attempt()).map(result -> JobEntry.withResult(events, result)) : Future.succeededFuture(events);
     });
   }
 
@@ -152,8 +152,8 @@ public final class RedisJobStore implements JobStore {
     return redis.key("job", id);
   }
 
-  private String resultKey(String id) {
-    return redis.key("result", id);
+  private String resultKey(String id, int attempt) {
+    return redis.key("result", id + "#" + attempt);
   }
 
   private String requestKey(String id) {

@@ -57,7 +57,7 @@ public final class SharedDataJobStore implements JobStore {
       if (job.status() != JobStatus.SUCCEEDED) {
         return Future.succeededFuture(Optional.of(job));
       }
-      return result(id).map(result -> Optional.of(job.withResult(result)));
+      return result(id, job.attempt()).map(result -> Optional.of(job.withResult(result)));
     });
   }
 
@@ -101,19 +101,23 @@ public final class SharedDataJobStore implements JobStore {
   }
 
   @Override
-  public Future<Void> putResult(String id, JsonObject result) {
-    return map(RESULTS).compose(results -> results.put(id, result, retentionMillis));
+  public Future<Void> putResult(String id, int attempt, JsonObject result) {
+    return map(RESULTS).compose(results -> results.put(resultKey(id, attempt), result, retentionMillis));
   }
 
-  private Future<JsonObject> result(String id) {
-    return map(RESULTS).compose(results -> results.get(id));
+  private Future<JsonObject> result(String id, int attempt) {
+    return map(RESULTS).compose(results -> results.get(resultKey(id, attempt)));
+  }
+
+  private static String resultKey(String id, int attempt) {
+    return id + "#" + attempt;
   }
 
   @Override
   public Future<List<JobEvent>> eventsAfter(String id, long seq) {
     return map(JOBS).compose(jobs -> jobs.get(id)).compose(entry -> {
       List<JobEvent> events = entry == null ? List.of() : JobEntry.eventsAfter(entry, seq);
-      return JobEntry.endsWithResult(events) ? result(id).map(result -> JobEntry.withResult(events, result)) : Future.succeededFuture(events);
+      return JobEntry.endsWithResult(events) ? result(id, JobEntry.job(entry).attempt()).map(result -> JobEntry.withResult(events, result)) : Future.succeededFuture(events);
     });
   }
 

@@ -92,7 +92,10 @@ public final class ModelWorkerVerticle extends VerticleBase {
         .compose(this::startServing)
         .compose(v -> directory.register(identity))
         .onSuccess(v -> {
-          vertx.setPeriodic(CREDIT_HEARTBEAT_MS, t -> publishCredit());
+          vertx.setPeriodic(CREDIT_HEARTBEAT_MS, t -> {
+            expireOverdue();
+            publishCredit();
+          });
           publishCredit();
           LOG.info(() -> "worker for " + model.id() + " ready: " + identity.sessions() + " session(s) on " + identity.device());
         });
@@ -101,7 +104,9 @@ public final class ModelWorkerVerticle extends VerticleBase {
   private Future<?> startServing(ModelBackend loaded) {
     backend = loaded;
     idleRunners = backend.sessions();
-    prefetch = settings.prefetchJobs() > 0 ? settings.prefetchJobs() : 2 * backend.sessions();
+    prefetch = settings.prefetchJobs() > 0 ? settings.prefetchJobs()
+        : settings.batchWaitMs() > 0 ? Math.max(2 * backend.sessions(), settings.batchItems())
+        : 2 * backend.sessions();
     runners = vertx.createSharedWorkerExecutor("inferbus-" + model.id(), backend.sessions());
     metrics.watchWorker(model.id(), () -> backend.sessions() - idleRunners, () -> waitingJobs);
     work = vertx.eventBus().consumer(BusAddresses.work(model.id(), identity.node()), this::handleWork);
@@ -174,17 +179,43 @@ public final class ModelWorkerVerticle extends VerticleBase {
   }
 
   private void runNextBatches() {
-    while (idleRunners > 0 && !queue.isEmpty()) {
-      if (settings.batchWaitMs() > 0 && queue.size() < settings.batchItems() && fillTimer < 0 && idleRunners == backend.sessions()) {
-        fillTimer = vertx.setTimer(settings.batchWaitMs(), t -> {
+    if (idleRunners > 0 && !queue.isEmpty()) {
+      long now = System.currentTimeMillis();
+      long fillBy = fillDeadline();
+      if (fillBy <= now) {
+        takeBatches();
+      } else if (fillTimer < 0) {
+        fillTimer = vertx.setTimer(fillBy - now, t -> {
           fillTimer = -1;
-          takeBatches();
+          runNextBatches();
         });
-        break;
       }
-      takeBatches();
     }
     afterChange();
+  }
+
+  /**
+   * A batch that is not full yet waits for more work, up to {@code worker.batch-wait-ms} after its
+   * first job arrived; a full one starts at once, and so does one when this worker has no room to take more.
+   */
+  private long fillDeadline() {
+    if (settings.batchWaitMs() == 0 || draining || queue.itemsWaiting() >= settings.batchItems() || waitingJobs() >= prefetch) {
+      return 0;
+    }
+    return queue.peek().orElseThrow().takenAt + settings.batchWaitMs();
+  }
+
+  /** Jobs still waiting here at their deadline end as {@code expired}, as they would in a dispatcher's queue. */
+  private void expireOverdue() {
+    long now = System.currentTimeMillis();
+    List<RunningJob> overdue = held.values().stream().filter(job -> !job.started && now > job.request.deadline()).toList();
+    for (RunningJob job : overdue) {
+      drop(job);
+      inOrder(job, () -> journal.expire(job.id(), job.attempt));
+    }
+    if (!overdue.isEmpty()) {
+      afterChange();
+    }
   }
 
   private void takeBatches() {

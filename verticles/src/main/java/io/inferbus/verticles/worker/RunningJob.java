@@ -10,6 +10,7 @@ final class RunningJob {
   final JobRequest request;
   final int attempt;
   final Object[] outputs;
+  final long takenAt = System.currentTimeMillis();
   int done;
   int tokens;
   boolean started;
