@@ -33,9 +33,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the same sentences: (a) as one document job, (b) as single-sentence jobs from concurrent clients.
  * Also the service's start-up time.
  *
- * <p>Both sides are warmed up with three jobs of other sentences first: the JIT matters at this size.
+ * <p>Both sides are warmed up on other sentences first (the raw engine and (a) with three rounds' worth,
+ * (b) with one round of single-sentence jobs): the JIT matters at this size.
  *
- * <p>Usage: EmbedThroughputBenchmark [path/to/inferbus.jar] [sentences] [rounds] [clients, 0 = skip (b)]
+ * <p>Usage: EmbedThroughputBenchmark [path/to/inferbus.jar] [sentences] [rounds] [clients, 0 = skip (b)];
+ * {@code -Dbench.singles-only=true} skips (a), e.g. to profile (b) alone with {@code -Dbench.jfr=DIR}.
  */
 public final class EmbedThroughputBenchmark {
   private static final int BATCH_ITEMS = 16;
@@ -53,6 +55,7 @@ public final class EmbedThroughputBenchmark {
     double service;
     double perSentence = 0;
     double clientShare = 0;
+    double runnerBusy = 0;
     Path log = Files.createTempFile("inferbus-bench", ".log");
     int port = ServiceProcess.freePort();
     long began = System.nanoTime();
@@ -63,16 +66,21 @@ public final class EmbedThroughputBenchmark {
       ServiceProcess.awaitReady(port);
       System.out.printf("service start-up to ready: %d ms (java -jar, until /health/ready answers 200)%n",
           (System.nanoTime() - began) / 1_000_000);
-      for (int i = 0; i < 3; i++) {
+      boolean singlesOnly = Boolean.getBoolean("bench.singles-only");
+      for (int i = 0; i < 3 && !singlesOnly; i++) {
         runJob(port, Corpus.sentences(count, 7 + i));
       }
-      service = best(rounds, () -> count / runJob(port, sentences));
+      service = singlesOnly ? 0 : best(rounds, () -> count / runJob(port, sentences));
       if (clients > 0) {
-        runSingles(port, Corpus.sentences(Math.min(count, 2000), 3), clients);
+        // As long as one round: the JIT compiles the service's per-job paths for 15-20 s under this load.
+        runSingles(port, Corpus.sentences(count, 3), clients);
         long cpuBefore = ownCpuNanos();
         long wallBefore = System.nanoTime();
+        double busyBefore = runnerBusySeconds(port);
         perSentence = best(rounds, () -> count / runSingles(port, sentences, clients));
-        clientShare = (ownCpuNanos() - cpuBefore) / (double) ((System.nanoTime() - wallBefore) * cores);
+        double wallSeconds = (System.nanoTime() - wallBefore) / 1e9;
+        clientShare = (ownCpuNanos() - cpuBefore) / (wallSeconds * 1e9 * cores);
+        runnerBusy = (runnerBusySeconds(port) - busyBefore) / (wallSeconds * cores);
       }
     }
 
@@ -88,8 +96,8 @@ public final class EmbedThroughputBenchmark {
     System.out.printf("service, one document job:          %8.1f sentences/s   service/raw %.3f%n", service, service / raw);
     if (clients > 0) {
       System.out.printf("service, 1-sentence jobs x %2d clients: %6.1f sentences/s   service/raw %.3f%n", clients, perSentence, perSentence / raw);
-      System.out.printf("  (the %d clients themselves used %.0f %% of the machine's CPU meanwhile, taken from the service)%n",
-          clients, clientShare * 100);
+      System.out.printf("  (the %d clients themselves used %.0f %% of the machine's CPU meanwhile, taken from the service;"
+          + " the worker's ONNX sessions were busy %.0f %% of the time)%n", clients, clientShare * 100, runnerBusy * 100);
     }
   }
 
@@ -140,6 +148,14 @@ public final class EmbedThroughputBenchmark {
       throw new IllegalStateException("job ended with " + terminal);
     }
     return seconds;
+  }
+
+  /** Seconds the worker's sessions have spent running batches, from the service's own metrics. */
+  private static double runnerBusySeconds(int port) throws Exception {
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build();
+    String metrics = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString()).body();
+    String series = "inferbus_worker_batch_run_seconds_sum{model=\"all-minilm-l6-v2\"} ";
+    return metrics.lines().filter(l -> l.startsWith(series)).mapToDouble(l -> Double.parseDouble(l.substring(series.length()))).sum();
   }
 
   private static long ownCpuNanos() {

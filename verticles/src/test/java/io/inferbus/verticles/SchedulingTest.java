@@ -146,6 +146,8 @@ class SchedulingTest {
       for (int i = 1; i < positions.size(); i++) {
         assertTrue(positions.get(i) < positions.get(i - 1), "positions only move up: " + positions);
       }
+      assertTrue(events.stream().anyMatch(e -> e.data().getLong("estimated_wait_ms", 0L) > 0),
+          "once jobs have been handed out, position news estimates the wait: " + events);
       assertTrue(events.stream().filter(e -> e.data().containsKey("position")).allMatch(e -> e.id() == -1),
           "position news is not part of the replayable log (no id)");
       assertEquals("succeeded", events.get(events.size() - 1).type());

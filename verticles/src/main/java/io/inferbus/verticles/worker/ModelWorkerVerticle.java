@@ -119,7 +119,7 @@ public final class ModelWorkerVerticle extends VerticleBase {
     int attempt = Integer.parseInt(message.headers().get(BusAddresses.HEADER_ATTEMPT));
     RunningJob known = held.get(request.id());
     if (known == null || known.attempt < attempt) {
-      if (draining || waitingJobs() >= 2 * prefetch) {
+      if (draining || (waitingJobs() >= 2 * prefetch && !shortOfItems())) {
         message.reply(announced(credit()).put("status", BusAddresses.FULL));
         return;
       }
@@ -149,13 +149,25 @@ public final class ModelWorkerVerticle extends VerticleBase {
     return credit.put("seq", ++announcements);
   }
 
-  /** Also the body of every "taken" reply, so the dispatcher's view of this worker is always fresh. */
+  /**
+   * Also the body of every "taken" reply, so the dispatcher's view of this worker is always fresh.
+   * Beyond its prefetch, a worker that holds less than a full batch for each session asks for one
+   * more job at a time: small jobs then fill whole batches, and large ones are not hoarded.
+   */
   private JsonObject credit() {
-    int free = draining ? 0 : Math.max(0, prefetch - waitingJobs());
+    int free = draining ? 0 : wanted(waitingJobs());
     JsonObject credit = new JsonObject().put("node", identity.node()).put("free", free);
     held.values().stream().filter(job -> !job.started).mapToInt(job -> job.request.priority().ordinal()).max()
         .ifPresent(rank -> credit.put("least_urgent", rank));
     return credit;
+  }
+
+  private int wanted(int waiting) {
+    return Math.max(Math.max(0, prefetch - waiting), shortOfItems() ? 1 : 0);
+  }
+
+  private boolean shortOfItems() {
+    return queue.itemsWaiting() < settings.batchItems() * backend.sessions();
   }
 
   private int waitingJobs() {
@@ -324,7 +336,7 @@ public final class ModelWorkerVerticle extends VerticleBase {
   /** Keeps the queue gauge current, tells the cluster when its room changed, and notices the end of a drain. */
   private void afterChange() {
     waitingJobs = waitingJobs();
-    if (!draining && Math.max(0, prefetch - waitingJobs) != announcedFree) {
+    if (!draining && wanted(waitingJobs) != announcedFree) {
       publishCredit();
     }
     if (drained != null && held.isEmpty() && idleRunners == backend.sessions()) {
