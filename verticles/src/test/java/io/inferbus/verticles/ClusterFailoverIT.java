@@ -289,6 +289,28 @@ class ClusterFailoverIT {
     }
   }
 
+  @Test
+  @Order(8)
+  void anApiNodeOnSigtermRefusesNewJobsButKeepsItsStreamsOpenUntilTheirJobsEnd() throws Exception {
+    ClusterProcess api3 = start("api-3", "api", Map.of());
+    api3.awaitReady(START);
+    try (ApiClient draining = new ApiClient(api3.httpPort)) {
+      draining.pollUntil("api-3 to see a worker", START, () -> draining.get("/health/ready").statusCode() == 200);
+      SseRecorder stream = draining.stream(HttpMethod.POST, "/v1/jobs", embedJob(1000, 900), Map.of());
+      stream.awaitEvent(JOBS_END, e -> e.type().equals("progress"));
+      api3.process.destroy();
+
+      draining.pollUntil("api-3 to refuse new jobs while it drains", JOBS_END, () -> {
+        HttpResponse<Buffer> response = draining.postJson("/v1/jobs", embedJob(1, 1));
+        return response.statusCode() == 503 && "shutting_down".equals(response.bodyAsJsonObject().getJsonObject("error").getString("code"));
+      });
+      assertEquals("draining", draining.get("/health/ready").bodyAsJsonObject().getString("status"));
+      List<SseRecorder.Event> events = stream.awaitEnd(JOBS_END);
+      assertEquals("succeeded", events.get(events.size() - 1).type(), "the stream stayed open until its job ended: " + events.size() + " events");
+      assertTrue(api3.process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "api-3 exited once its stream was done");
+    }
+  }
+
   private static void assertProgressNeverGoesBack(List<SseRecorder.Event> events) {
     int done = 0;
     for (SseRecorder.Event e : events) {

@@ -98,6 +98,59 @@ class RedisOutageTest {
   }
 
   @Test
+  void whileRedisIsDownEachNodeStillEnforcesTheLimitsWithItsOwnBuckets() throws Exception {
+    String limitedKey = "limited-" + UUID.randomUUID();
+    String probeKey = "probe-" + UUID.randomUUID();
+    String conf = """
+        models:
+          - {id: noop, task: noop, sessions: 1}
+        rate-limits:
+          tiers:
+            free: {per-minute: 1, burst: 3}
+            premium: {per-minute: 1000000, burst: 1000000}
+        auth:
+          keys:
+            - {name: limited, sha256: %s, tier: free, max-priority: high}
+            - {name: probe, sha256: %s, tier: premium, max-priority: high}
+        """.formatted(sha256(limitedKey), sha256(probeKey));
+    try (RedisServer redis = RedisServer.start();
+         TestNode node = TestNode.start(conf, Map.of("INFERBUS_REDIS_URL", redis.url(), "INFERBUS_REDIS_COMMAND_TIMEOUT_MS", "300"))) {
+      Map<String, String> limited = Map.of("X-API-Key", limitedKey);
+      Map<String, String> probe = Map.of("X-API-Key", probeKey);
+      assertEquals(List.of(202, 202, 202, 429), submitFour(node, limited), "the shared bucket in Redis");
+
+      redis.kill();
+      node.pollUntil("the node to notice", WAIT, () -> {
+        assertEquals(202, node.postJson("/v1/jobs", job(1, "probe"), probe).statusCode());
+        return readyStatus(node).equals("degraded");
+      });
+      assertEquals(List.of(202, 202, 202, 429), submitFour(node, limited), "this node's own bucket: limited, not unlimited");
+
+      redis.restart();
+      node.pollUntil("the node to use Redis again", WAIT, () -> {
+        assertEquals(202, node.postJson("/v1/jobs", job(1, "probe"), probe).statusCode());
+        return readyStatus(node).equals("ready");
+      });
+      HttpResponse<Buffer> shared = node.postJson("/v1/jobs", job(1, "after"), limited);
+      assertError(shared, 429, "rate_limited");
+      assertEquals("0", shared.getHeader("RateLimit-Remaining"), "back on the shared bucket, which Redis kept spent");
+    }
+  }
+
+  private static List<Integer> submitFour(TestNode node, Map<String, String> headers) {
+    List<Integer> statuses = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      statuses.add(node.postJson("/v1/jobs", job(1, "limited " + i), headers).statusCode());
+    }
+    return statuses;
+  }
+
+  private static String sha256(String text) throws Exception {
+    return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+        .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+  }
+
+  @Test
   void withJobsInRedisAnOutageRefusesNewJobsAndAcceptedOnesFinishOnceItIsBack() {
     try (RedisServer redis = RedisServer.start();
          TestNode node = noopNode(100, Map.of(
