@@ -123,7 +123,7 @@ public final class EmbeddingPipeline implements AutoCloseable {
       if (wantsTokenTypes) {
         inputs.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.allocate(rows * width), shape));
       }
-      try (OrtSession.Result result = session.run(inputs, Set.of(session.getOutputNames().iterator().next()), control.options())) {
+      try (OrtSession.Result result = session.run(inputs, Set.of(session.getOutputNames().iterator().next()), control.startRun())) {
         FloatBuffer hidden = ((OnnxTensor) result.get(0)).getFloatBuffer();
         return meanPool(hidden, batch, width);
       }

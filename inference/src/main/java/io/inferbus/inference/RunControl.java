@@ -11,6 +11,7 @@ import java.util.concurrent.CancellationException;
 public final class RunControl implements AutoCloseable {
   private final OrtSession.RunOptions options;
   private volatile boolean cancelled;
+  private final java.util.concurrent.atomic.AtomicInteger runsStarted = new java.util.concurrent.atomic.AtomicInteger();
 
   private RunControl(OrtSession.RunOptions options) {
     this.options = options;
@@ -43,8 +44,15 @@ public final class RunControl implements AutoCloseable {
     }
   }
 
-  OrtSession.RunOptions options() {
+  /** The options of the ONNX run about to start: counted, so a caller can tell a batch is under way. */
+  OrtSession.RunOptions startRun() {
+    runsStarted.incrementAndGet();
     return options;
+  }
+
+  /** How many ONNX runs this batch has started. */
+  public int runsStarted() {
+    return runsStarted.get();
   }
 
   @Override

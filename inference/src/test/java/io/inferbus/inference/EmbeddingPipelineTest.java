@@ -118,6 +118,36 @@ class EmbeddingPipelineTest {
     assertEquals(384, pipeline.embed(List.of("still usable afterwards")).vectors()[0].length);
   }
 
+  @Test
+  void cancellingDuringOneLongOnnxRunAbortsThatRunThroughTheTerminateFlag() throws Exception {
+    List<String> texts = new ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      texts.add(longText(1000, 900 + i));
+    }
+    try (EmbeddingPipeline oneRun = EmbeddingPipeline.load(ModelSpec.allMiniLmL6V2(), new EngineOptions(1, 1, "cpu", 4096));
+         RunControl control = RunControl.create()) {
+      java.util.concurrent.CompletableFuture<Embeddings> run = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return oneRun.embed(texts, control);
+        } catch (ai.onnxruntime.OrtException e) {
+          throw new java.util.concurrent.CompletionException(e);
+        }
+      });
+      long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
+      while (control.runsStarted() == 0 && !run.isDone()) {
+        assertTrue(System.nanoTime() < deadline, "the run started");
+        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+      }
+      assertEquals(1, control.runsStarted(), "all windows go in one ONNX run");
+      control.cancel();
+      java.util.concurrent.ExecutionException stopped =
+          org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class, run::get);
+      Throwable cause = stopped.getCause() instanceof java.util.concurrent.CompletionException c ? c.getCause() : stopped.getCause();
+      assertTrue(cause instanceof ai.onnxruntime.OrtException && cause.getMessage().contains("terminate"),
+          "the one run was aborted by ONNX Runtime's terminate flag, got " + cause);
+    }
+  }
+
   static String longText(int words, long seed) {
     String[] vocabulary = ("the of and to in a is that for it as was with be by on not he this are or his from at which "
         + "but have an they you were her she there can all their one been has more would will we if what other "
