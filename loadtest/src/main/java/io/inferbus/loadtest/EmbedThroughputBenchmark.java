@@ -34,7 +34,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Also the service's start-up time.
  *
  * <p>Both sides are warmed up on other sentences first (the raw engine and (a) with three rounds' worth,
- * (b) with one round of single-sentence jobs): the JIT matters at this size.
+ * (b) with one round of single-sentence jobs): the JIT matters at this size. Then the raw engine and
+ * the service take turns, round after round, and each figure is the median over rounds of its ratio
+ * within a round: this machine's speed drifts by 10-20 % over minutes. (b) is measured both as job API
+ * calls streamed with SSE and as OpenAI-style {@code POST /v1/embeddings} calls.
  *
  * <p>Usage: EmbedThroughputBenchmark [path/to/inferbus.jar] [sentences] [rounds] [clients, 0 = skip (b)];
  * {@code -Dbench.singles-only=true} skips (a), e.g. to profile (b) alone with {@code -Dbench.jfr=DIR}.
@@ -52,65 +55,85 @@ public final class EmbedThroughputBenchmark {
     System.out.printf("corpus: %d sentences of 12-42 words; %d cores; %d sessions x 1 thread; %d items per batch%n",
         count, cores, cores, BATCH_ITEMS);
 
-    double service;
-    double perSentence = 0;
-    double clientShare = 0;
-    double runnerBusy = 0;
     Path log = Files.createTempFile("inferbus-bench", ".log");
     int port = ServiceProcess.freePort();
     long began = System.nanoTime();
+    boolean singlesOnly = Boolean.getBoolean("bench.singles-only");
     try (ServiceProcess process = ServiceProcess.start(jar, List.of(),
         Map.of("INFERBUS_HTTP_PORT", String.valueOf(port), "INFERBUS_WORKER_BATCH_ITEMS", String.valueOf(BATCH_ITEMS),
             "INFERBUS_LIMITS_MAX_INPUTS", String.valueOf(Math.max(2048, count)),
-            "INFERBUS_HTTP_MAX_BODY_BYTES", String.valueOf(64 * 1024 * 1024)), log)) {
+            "INFERBUS_HTTP_MAX_BODY_BYTES", String.valueOf(64 * 1024 * 1024)), log);
+         EmbeddingPipeline pipeline = EmbeddingPipeline.load(ModelSpec.allMiniLmL6V2(), EngineOptions.cpuDefaults())) {
       ServiceProcess.awaitReady(port);
       System.out.printf("service start-up to ready: %d ms (java -jar, until /health/ready answers 200)%n",
           (System.nanoTime() - began) / 1_000_000);
-      boolean singlesOnly = Boolean.getBoolean("bench.singles-only");
-      for (int i = 0; i < 3 && !singlesOnly; i++) {
-        runJob(port, Corpus.sentences(count, 7 + i));
-      }
-      service = singlesOnly ? 0 : best(rounds, () -> count / runJob(port, sentences));
-      if (clients > 0) {
-        // As long as one round: the JIT compiles the service's per-job paths for 15-20 s under this load.
-        runSingles(port, Corpus.sentences(count, 3), clients);
-        long cpuBefore = ownCpuNanos();
-        long wallBefore = System.nanoTime();
-        double busyBefore = runnerBusySeconds(port);
-        perSentence = best(rounds, () -> count / runSingles(port, sentences, clients));
-        double wallSeconds = (System.nanoTime() - wallBefore) / 1e9;
-        clientShare = (ownCpuNanos() - cpuBefore) / (wallSeconds * 1e9 * cores);
-        runnerBusy = (runnerBusySeconds(port) - busyBefore) / (wallSeconds * cores);
-      }
-    }
 
-    double raw;
-    try (EmbeddingPipeline pipeline = EmbeddingPipeline.load(ModelSpec.allMiniLmL6V2(), EngineOptions.cpuDefaults())) {
+      // Warm-up on other sentences; single-sentence jobs for as long as a round, since the JIT
+      // compiles the service's per-job paths for 15-20 s under that load.
       for (int i = 0; i < 3; i++) {
         runRaw(pipeline, Corpus.sentences(count, 7 + i));
+        if (!singlesOnly) {
+          runJob(port, Corpus.sentences(count, 7 + i));
+        }
       }
-      raw = best(rounds, () -> count / runRaw(pipeline, sentences));
-    }
+      if (clients > 0) {
+        runSingles(port, Corpus.sentences(count, 3), clients, false);
+        runSingles(port, Corpus.sentences(count, 5), clients, true);
+      }
 
-    System.out.printf("raw engine:                         %8.1f sentences/s%n", raw);
-    System.out.printf("service, one document job:          %8.1f sentences/s   service/raw %.3f%n", service, service / raw);
-    if (clients > 0) {
-      System.out.printf("service, 1-sentence jobs x %2d clients: %6.1f sentences/s   service/raw %.3f%n", clients, perSentence, perSentence / raw);
-      System.out.printf("  (the %d clients themselves used %.0f %% of the machine's CPU meanwhile, taken from the service;"
-          + " the worker's ONNX sessions were busy %.0f %% of the time)%n", clients, clientShare * 100, runnerBusy * 100);
+      // Rounds take turns, so a machine whose speed drifts (shared cores) drifts for both sides alike.
+      Round[] measured = new Round[rounds];
+      for (int r = 0; r < rounds; r++) {
+        double raw = count / runRaw(pipeline, sentences);
+        double document = singlesOnly ? 0 : count / runJob(port, sentences);
+        double singles = 0;
+        double synchronous = 0;
+        double clientShare = 0;
+        double runnerBusy = 0;
+        if (clients > 0) {
+          long cpuBefore = ownCpuNanos();
+          long wallBefore = System.nanoTime();
+          double busyBefore = runnerBusySeconds(port);
+          singles = count / runSingles(port, sentences, clients, false);
+          double wallSeconds = (System.nanoTime() - wallBefore) / 1e9;
+          clientShare = (ownCpuNanos() - cpuBefore) / (wallSeconds * 1e9 * cores);
+          runnerBusy = (runnerBusySeconds(port) - busyBefore) / (wallSeconds * cores);
+          synchronous = count / runSingles(port, sentences, clients, true);
+        }
+        measured[r] = new Round(raw, document, singles, synchronous, clientShare, runnerBusy);
+        System.out.printf("round %d: raw %.1f/s", r + 1, raw);
+        if (!singlesOnly) {
+          System.out.printf("; one document job %.1f/s (%.3f)", document, document / raw);
+        }
+        if (clients > 0) {
+          System.out.printf("; 1-sentence SSE jobs %.1f/s (%.3f); 1-sentence /v1/embeddings %.1f/s (%.3f)",
+              singles, singles / raw, synchronous, synchronous / raw);
+        }
+        System.out.println();
+      }
+
+      System.out.printf("medians of %d rounds:%n", rounds);
+      System.out.printf("raw engine:                                  %8.1f sentences/s%n", median(measured, Round::raw));
+      System.out.printf("service, one document job:                   %8.1f sentences/s   service/raw %.3f%n",
+          median(measured, Round::document), median(measured, x -> x.document() / x.raw()));
+      if (clients > 0) {
+        System.out.printf("service, 1-sentence jobs (SSE) x %2d clients:  %8.1f sentences/s   service/raw %.3f%n", clients,
+            median(measured, Round::singles), median(measured, x -> x.singles() / x.raw()));
+        System.out.printf("  (the %d clients themselves used %.0f %% of the machine's CPU meanwhile, taken from the service;"
+            + " the worker's ONNX sessions were busy %.0f %% of the time)%n", clients,
+            median(measured, Round::clientShare) * 100, median(measured, Round::runnerBusy) * 100);
+        System.out.printf("service, 1-sentence POST /v1/embeddings x %2d: %8.1f sentences/s   service/raw %.3f%n", clients,
+            median(measured, Round::synchronous), median(measured, x -> x.synchronous() / x.raw()));
+      }
     }
   }
 
-  interface Measurement {
-    double run() throws Exception;
-  }
+  private record Round(double raw, double document, double singles, double synchronous, double clientShare, double runnerBusy) {}
 
-  private static double best(int rounds, Measurement measurement) throws Exception {
-    double best = 0;
-    for (int i = 0; i < rounds; i++) {
-      best = Math.max(best, measurement.run());
-    }
-    return best;
+  private static double median(Round[] rounds, java.util.function.ToDoubleFunction<Round> figure) {
+    double[] values = java.util.Arrays.stream(rounds).mapToDouble(figure).sorted().toArray();
+    int mid = values.length / 2;
+    return values.length % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
   }
 
   /** Seconds from sending the job to its terminal event on the SSE stream. */
@@ -152,8 +175,10 @@ public final class EmbedThroughputBenchmark {
 
   /** Seconds the worker's sessions have spent running batches, from the service's own metrics. */
   private static double runnerBusySeconds(int port) throws Exception {
-    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build();
-    String metrics = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString()).body();
+    HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+        .timeout(java.time.Duration.ofSeconds(30)).build();
+    String metrics = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build()
+        .send(request, HttpResponse.BodyHandlers.ofString()).body();
     String series = "inferbus_worker_batch_run_seconds_sum{model=\"all-minilm-l6-v2\"} ";
     return metrics.lines().filter(l -> l.startsWith(series)).mapToDouble(l -> Double.parseDouble(l.substring(series.length()))).sum();
   }
@@ -167,7 +192,7 @@ public final class EmbedThroughputBenchmark {
    * Accept: text/event-stream, read to its end). The clients share one Vert.x event loop, so the load
    * generator takes little of the CPU the service and the raw engine compete for.
    */
-  static double runSingles(int port, List<String> sentences, int clients) throws Exception {
+  static double runSingles(int port, List<String> sentences, int clients, boolean openAiEndpoint) throws Exception {
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
     io.vertx.core.http.HttpClient http = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
         new PoolOptions().setHttp1MaxSize(clients));
@@ -181,12 +206,13 @@ public final class EmbedThroughputBenchmark {
       if (i >= sentences.size()) {
         return;
       }
-      String body = "{\"task\":\"embed\",\"input\":\"" + sentences.get(i) + "\"}";
-      http.request(HttpMethod.POST, port, "127.0.0.1", "/v1/jobs")
-          .compose(request -> request.putHeader("Content-Type", "application/json").putHeader("Accept", "text/event-stream").send(body))
+      String body = openAiEndpoint ? "{\"input\":\"" + sentences.get(i) + "\"}" : "{\"task\":\"embed\",\"input\":\"" + sentences.get(i) + "\"}";
+      http.request(HttpMethod.POST, port, "127.0.0.1", openAiEndpoint ? "/v1/embeddings" : "/v1/jobs")
+          .compose(request -> request.putHeader("Content-Type", "application/json")
+              .putHeader("Accept", openAiEndpoint ? "application/json" : "text/event-stream").send(body))
           .compose(HttpClientResponse::body)
           .onSuccess(events -> {
-            if (!events.toString().contains("event: succeeded")) {
+            if (!events.toString().contains(openAiEndpoint ? "\"embedding\":[" : "event: succeeded")) {
               finished.completeExceptionally(new IllegalStateException("job did not succeed: " + events));
             } else if (done.incrementAndGet() == sentences.size()) {
               finished.complete(null);
