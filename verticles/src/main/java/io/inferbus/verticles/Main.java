@@ -5,10 +5,13 @@ import io.inferbus.verticles.config.ConfigLoader;
 import io.inferbus.verticles.config.InferbusConfig;
 import io.inferbus.verticles.config.InferbusConfig.NodeConfig;
 import io.inferbus.verticles.config.InferbusConfig.Role;
+import io.vertx.core.Future;
 import java.util.List;
 import java.util.Locale;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -88,17 +91,29 @@ public final class Main {
     }
     Logger log = Logger.getLogger("inferbus");
     CountDownLatch stopped = new CountDownLatch(1);
-    InferbusNode.start(config)
+    Future<InferbusNode> starting = InferbusNode.start(config);
+    AtomicBoolean shuttingDown = new AtomicBoolean();
+    // A SIGTERM during start-up waits for it to end before closing: exiting while ONNX Runtime loads a
+    // model crashes in native code.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      shuttingDown.set(true);
+      starting.toCompletionStage().toCompletableFuture()
+          .handle((node, failure) -> node)
+          .thenCompose(node -> node == null ? CompletableFuture.completedFuture(null) : node.close().toCompletionStage())
+          .join();
+    }));
+    starting
         .onSuccess(node -> {
           String where = node.httpPort() > 0 ? "on http://" + config.http().host() + ":" + node.httpPort() : "as a worker";
           log.info(String.format("inferbus ready %s in %d ms (node %s, role %s%s)", where, (System.nanoTime() - begin) / 1_000_000,
               node.nodeId(), config.node().role().name().toLowerCase(Locale.ROOT), config.node().clustered() ? ", clustered" : ""));
-          Runtime.getRuntime().addShutdownHook(new Thread(() -> node.close().toCompletionStage().toCompletableFuture().join()));
         })
         .onFailure(failure -> {
-          System.err.println("inferbus failed to start: " + failure.getMessage());
           stopped.countDown();
-          System.exit(1);
+          if (!shuttingDown.get()) {
+            System.err.println("inferbus failed to start: " + failure.getMessage());
+            System.exit(1);
+          }
         });
     stopped.await();
   }

@@ -54,9 +54,11 @@ final class SseStream {
 
   /** The feed has nothing more to say: the terminal event went out, or the job had ended before. */
   private void finish() {
-    stop();
     if (!response.closed() && !response.ended()) {
-      response.end();
+      // Only once the end is written does the stream count as closed: a draining node may then stop at once.
+      response.end().onComplete(v -> stop());
+    } else {
+      stop();
     }
   }
 
