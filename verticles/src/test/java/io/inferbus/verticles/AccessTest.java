@@ -51,7 +51,7 @@ class AccessTest {
     return new JsonObject().put("task", "noop").put("input", "x").put("priority", priority);
   }
 
-  private static String sha256(String text) {
+  static String sha256(String text) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (Exception e) {

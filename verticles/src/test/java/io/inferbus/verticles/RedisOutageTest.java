@@ -112,7 +112,7 @@ class RedisOutageTest {
           keys:
             - {name: limited, sha256: %s, tier: free, max-priority: high}
             - {name: probe, sha256: %s, tier: premium, max-priority: high}
-        """.formatted(sha256(limitedKey), sha256(probeKey));
+        """.formatted(AccessTest.sha256(limitedKey), AccessTest.sha256(probeKey));
     try (RedisServer redis = RedisServer.start();
          TestNode node = TestNode.start(conf, Map.of("INFERBUS_REDIS_URL", redis.url(), "INFERBUS_REDIS_COMMAND_TIMEOUT_MS", "300"))) {
       Map<String, String> limited = Map.of("X-API-Key", limitedKey);
@@ -145,10 +145,6 @@ class RedisOutageTest {
     return statuses;
   }
 
-  private static String sha256(String text) throws Exception {
-    return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-        .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-  }
 
   @Test
   void withJobsInRedisAnOutageRefusesNewJobsAndAcceptedOnesFinishOnceItIsBack() {

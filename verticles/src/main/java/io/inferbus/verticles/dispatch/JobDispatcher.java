@@ -33,9 +33,9 @@ import java.util.Map;
  * This node's queue of jobs waiting for a worker, one lane per model. Jobs wait here, ordered by
  * priority with aging, until a worker says it has room (a credit on {@code inferbus.credits.<model>});
  * then the first job goes to the worker with the most room, which confirms it took it. A job a worker
- * did not confirm goes back to its place after a backoff, a bounded number of times. A job still waiting at its deadline expires. Waiting jobs
- * hear their position. A circuit breaker per model turns failing hand-overs into fast refusals at
- * submission.
+ * did not confirm goes back to its place after a backoff, a bounded number of times. A job still
+ * waiting at its deadline expires. Waiting jobs hear their position. A circuit breaker per model
+ * turns failing hand-overs into fast refusals at submission.
  *
  * <p>Called from several verticles' contexts; each lane is guarded by its own lock.
  */
