@@ -40,7 +40,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * calls streamed with SSE and as OpenAI-style {@code POST /v1/embeddings} calls.
  *
  * <p>Usage: EmbedThroughputBenchmark [path/to/inferbus.jar] [sentences] [rounds] [clients, 0 = skip (b)];
- * {@code -Dbench.singles-only=true} skips (a), e.g. to profile (b) alone with {@code -Dbench.jfr=DIR}.
+ * {@code -Dbench.singles-only=true} skips (a), e.g. to profile (b) alone with {@code -Dbench.jfr=DIR};
+ * {@code -Dbench.sessions=N} runs both sides with N sessions instead of one per core (N below the
+ * cores leaves the service CPU of its own for HTTP, the bus and the clients).
  */
 public final class EmbedThroughputBenchmark {
   private static final int BATCH_ITEMS = 16;
@@ -52,8 +54,9 @@ public final class EmbedThroughputBenchmark {
     int clients = args.length > 3 ? Integer.parseInt(args[3]) : 0;
     List<String> sentences = Corpus.sentences(count, 42);
     int cores = Runtime.getRuntime().availableProcessors();
+    int sessions = Integer.getInteger("bench.sessions", cores);
     System.out.printf("corpus: %d sentences of 12-42 words; %d cores; %d sessions x 1 thread; %d items per batch%n",
-        count, cores, cores, BATCH_ITEMS);
+        count, cores, sessions, BATCH_ITEMS);
 
     Path log = Files.createTempFile("inferbus-bench", ".log");
     int port = ServiceProcess.freePort();
@@ -61,9 +64,10 @@ public final class EmbedThroughputBenchmark {
     boolean singlesOnly = Boolean.getBoolean("bench.singles-only");
     try (ServiceProcess process = ServiceProcess.start(jar, List.of(),
         Map.of("INFERBUS_HTTP_PORT", String.valueOf(port), "INFERBUS_WORKER_BATCH_ITEMS", String.valueOf(BATCH_ITEMS),
+            "INFERBUS_MODELS_0_SESSIONS", String.valueOf(sessions),
             "INFERBUS_LIMITS_MAX_INPUTS", String.valueOf(Math.max(2048, count)),
             "INFERBUS_HTTP_MAX_BODY_BYTES", String.valueOf(64 * 1024 * 1024)), log);
-         EmbeddingPipeline pipeline = EmbeddingPipeline.load(ModelSpec.allMiniLmL6V2(), EngineOptions.cpuDefaults())) {
+         EmbeddingPipeline pipeline = EmbeddingPipeline.load(ModelSpec.allMiniLmL6V2(), new EngineOptions(sessions, 1, "cpu", 1))) {
       ServiceProcess.awaitReady(port);
       System.out.printf("service start-up to ready: %d ms (java -jar, until /health/ready answers 200)%n",
           (System.nanoTime() - began) / 1_000_000);
@@ -97,7 +101,7 @@ public final class EmbedThroughputBenchmark {
           singles = count / runSingles(port, sentences, clients, false);
           double wallSeconds = (System.nanoTime() - wallBefore) / 1e9;
           clientShare = (ownCpuNanos() - cpuBefore) / (wallSeconds * 1e9 * cores);
-          runnerBusy = (runnerBusySeconds(port) - busyBefore) / (wallSeconds * cores);
+          runnerBusy = (runnerBusySeconds(port) - busyBefore) / (wallSeconds * sessions);
           synchronous = count / runSingles(port, sentences, clients, true);
         }
         measured[r] = new Round(raw, document, singles, synchronous, clientShare, runnerBusy);

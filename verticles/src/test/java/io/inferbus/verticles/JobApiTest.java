@@ -99,6 +99,7 @@ class JobApiTest {
     }
     assertEquals(40, lastDone);
     assertEquals(40, events.get(5).data().getJsonObject("result").getJsonArray("embeddings").size());
+    assertEquals(sse.chunkOf(4), sse.chunkOf(5), "the last progress and the success leave in one write");
   }
 
   @Test

@@ -158,7 +158,12 @@ class SchedulingTest {
   void cancellingARunningJobAbortsItsLongBatchAtOnce() {
     try (TestNode node = noopNode(1000, Map.of("INFERBUS_WORKER_BATCH_ITEMS", "8"))) {
       String id = submitRunning(node, noopJob(8, "normal"));
+      SseRecorder quiet = node.stream(HttpMethod.GET, "/v1/jobs/" + id + "/events", null, Map.of("Last-Event-ID", "2"));
+      assertEquals(200, quiet.response(Duration.ofSeconds(5)).statusCode(),
+          "a stream with no news yet opens at once, long before its first heartbeat (15 s)");
+      assertEquals(List.of(), quiet.events());
       assertEquals(202, node.delete("/v1/jobs/" + id).statusCode());
+      assertEquals(List.of("cancelled"), quiet.awaitEnd(WAIT).stream().map(SseRecorder.Event::type).toList());
       node.pollUntil("the 8-second batch to be aborted", Duration.ofSeconds(3),
           () -> node.get("/metrics").bodyAsString().contains("inferbus_worker_batches_running{model=\"noop\"} 0.0"));
       assertEquals("cancelled", job(node, id).getString("status"));

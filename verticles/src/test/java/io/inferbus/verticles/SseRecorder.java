@@ -21,6 +21,9 @@ public final class SseRecorder {
 
   private final List<Event> events = new CopyOnWriteArrayList<>();
   private final List<String> comments = new CopyOnWriteArrayList<>();
+  private final List<Integer> chunkOfEvent = new CopyOnWriteArrayList<>();
+  private int chunks;
+  private int pendingSince;
   private final CompletableFuture<Void> ended = new CompletableFuture<>();
   private final CompletableFuture<HttpClientResponse> head = new CompletableFuture<>();
   private final StringBuilder pending = new StringBuilder();
@@ -67,12 +70,17 @@ public final class SseRecorder {
   }
 
   private synchronized void onChunk(Buffer chunk) {
+    chunks++;
+    if (pending.length() == 0) {
+      pendingSince = chunks;
+    }
     pending.append(chunk.toString());
     int boundary;
     while ((boundary = pending.indexOf("\n\n")) >= 0) {
       String block = pending.substring(0, boundary);
       pending.delete(0, boundary + 2);
       parse(block);
+      pendingSince = chunks;
     }
   }
 
@@ -93,15 +101,25 @@ public final class SseRecorder {
     }
     if (data.length() > 0) {
       events.add(new Event(id, type, new JsonObject(data.toString())));
+      chunkOfEvent.add(pendingSince);
     }
   }
 
   public HttpClientResponse response() {
+    return response(Duration.ofSeconds(60));
+  }
+
+  public HttpClientResponse response(Duration timeout) {
     try {
-      return head.get(60, TimeUnit.SECONDS);
+      return head.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (Exception e) {
-      throw new AssertionError("no response head", e);
+      throw new AssertionError("no response head within " + timeout, e);
     }
+  }
+
+  /** Which read (counted from 1) carried the start of the {@code index}-th event: events written together share one. */
+  public int chunkOf(int index) {
+    return chunkOfEvent.get(index);
   }
 
   public List<Event> awaitEnd(Duration timeout) {

@@ -442,6 +442,6 @@ public final class ApiVerticle extends VerticleBase {
     if (ctx.response().ended() || ctx.response().closed()) {
       return;
     }
-    ctx.response().setStatusCode(status).putHeader("Content-Type", JSON).end(body.encode());
+    ctx.response().setStatusCode(status).putHeader("Content-Type", JSON).end(body.toBuffer());
   }
 }

@@ -5,6 +5,7 @@ import io.inferbus.verticles.jobs.JobEvent;
 import io.inferbus.verticles.jobs.JobStore;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
@@ -22,6 +23,7 @@ final class JobEventFeed {
   private final JobStore store;
   private final String jobId;
   private final boolean logIsFinal;
+  private final Promise<Void> firstRead = Promise.promise();
   private Handler<JobEvent> sink;
   private Runnable onEnd;
   private MessageConsumer<JsonObject> live;
@@ -39,12 +41,15 @@ final class JobEventFeed {
     this.logIsFinal = logIsFinal;
   }
 
-  /** Subscribes before reading the log, so no event falls between the two; {@code onEnd} runs once, when the feed closes. */
+  /**
+   * Subscribes before reading the log, so no event falls between the two; {@code onEnd} runs once,
+   * when the feed closes. Completes once the log has been read the first time.
+   */
   Future<Void> start(Handler<JobEvent> sink, Runnable onEnd) {
     this.sink = sink;
     this.onEnd = onEnd;
     live = bus.consumer(BusAddresses.events(jobId), message -> onLive(message.body()));
-    return live.completion().onSuccess(v -> readLog());
+    return live.completion().onSuccess(v -> readLog()).compose(v -> firstRead.future());
   }
 
   void pause() {
@@ -101,6 +106,7 @@ final class JobEventFeed {
       } else {
         behind = true;
       }
+      firstRead.tryComplete();
       if (behind && !paused && !closed) {
         readLog();
       }

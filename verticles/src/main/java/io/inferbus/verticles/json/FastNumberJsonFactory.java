@@ -7,8 +7,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.EncodeException;
 import io.vertx.core.json.jackson.JacksonCodec;
 import io.vertx.core.spi.json.JsonCodec;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.StringWriter;
 
 /**
@@ -46,9 +46,28 @@ public final class FastNumberJsonFactory implements io.vertx.core.spi.JsonFactor
 
     @Override
     public Buffer toBuffer(Object object, boolean pretty) throws EncodeException {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      encode(object, pretty, () -> factory.createGenerator(out));
-      return Buffer.buffer(out.toByteArray());
+      Buffer buffer = Buffer.buffer(256);
+      encode(object, pretty, () -> factory.createGenerator(new BufferOutput(buffer)));
+      return buffer;
+    }
+
+    /** Jackson writes its own buffer out in chunks, straight into the Vert.x buffer: no intermediate array. */
+    private static final class BufferOutput extends OutputStream {
+      private final Buffer buffer;
+
+      BufferOutput(Buffer buffer) {
+        this.buffer = buffer;
+      }
+
+      @Override
+      public void write(int b) {
+        buffer.appendByte((byte) b);
+      }
+
+      @Override
+      public void write(byte[] bytes, int offset, int length) {
+        buffer.appendBytes(bytes, offset, length);
+      }
     }
 
     private interface GeneratorSource {
