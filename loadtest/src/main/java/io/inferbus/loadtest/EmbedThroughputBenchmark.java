@@ -88,23 +88,28 @@ public final class EmbedThroughputBenchmark {
       // Rounds take turns, so a machine whose speed drifts (shared cores) drifts for both sides alike.
       Round[] measured = new Round[rounds];
       for (int r = 0; r < rounds; r++) {
+        long rawCpuBefore = ownCpuNanos();
         double raw = count / runRaw(pipeline, sentences);
+        double rawCpu = (ownCpuNanos() - rawCpuBefore) / 1e6 / count;
         double document = singlesOnly ? 0 : count / runJob(port, sentences);
         double singles = 0;
         double synchronous = 0;
         double clientShare = 0;
         double runnerBusy = 0;
+        double serviceCpu = 0;
         if (clients > 0) {
+          long serviceCpuBefore = process.cpuTime().toNanos();
           long cpuBefore = ownCpuNanos();
           long wallBefore = System.nanoTime();
           double busyBefore = runnerBusySeconds(port);
           singles = count / runSingles(port, sentences, clients, false);
           double wallSeconds = (System.nanoTime() - wallBefore) / 1e9;
           clientShare = (ownCpuNanos() - cpuBefore) / (wallSeconds * 1e9 * cores);
+          serviceCpu = (process.cpuTime().toNanos() - serviceCpuBefore) / 1e6 / count;
           runnerBusy = (runnerBusySeconds(port) - busyBefore) / (wallSeconds * sessions);
           synchronous = count / runSingles(port, sentences, clients, true);
         }
-        measured[r] = new Round(raw, document, singles, synchronous, clientShare, runnerBusy);
+        measured[r] = new Round(raw, document, singles, synchronous, clientShare, runnerBusy, rawCpu, serviceCpu);
         System.out.printf("round %d: raw %.1f/s", r + 1, raw);
         if (!singlesOnly) {
           System.out.printf("; one document job %.1f/s (%.3f)", document, document / raw);
@@ -128,11 +133,15 @@ public final class EmbedThroughputBenchmark {
             median(measured, Round::clientShare) * 100, median(measured, Round::runnerBusy) * 100);
         System.out.printf("service, 1-sentence POST /v1/embeddings x %2d: %8.1f sentences/s   service/raw %.3f%n", clients,
             median(measured, Round::synchronous), median(measured, x -> x.synchronous() / x.raw()));
+        System.out.printf("CPU per sentence: raw engine %.2f ms; service, 1-sentence SSE jobs %.2f ms (all its threads: HTTP, bus,"
+            + " journal, SSE, GC and JIT on top of the same engine work)%n",
+            median(measured, Round::rawCpuMillis), median(measured, Round::serviceCpuMillis));
       }
     }
   }
 
-  private record Round(double raw, double document, double singles, double synchronous, double clientShare, double runnerBusy) {}
+  private record Round(double raw, double document, double singles, double synchronous, double clientShare, double runnerBusy,
+      double rawCpuMillis, double serviceCpuMillis) {}
 
   private static double median(Round[] rounds, java.util.function.ToDoubleFunction<Round> figure) {
     double[] values = java.util.Arrays.stream(rounds).mapToDouble(figure).sorted().toArray();

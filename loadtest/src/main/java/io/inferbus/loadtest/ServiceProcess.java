@@ -67,6 +67,11 @@ final class ServiceProcess implements AutoCloseable {
     }
   }
 
+  /** CPU time the service process has used so far, all its threads. */
+  Duration cpuTime() {
+    return process.toHandle().info().totalCpuDuration().orElseThrow();
+  }
+
   static int freePort() throws IOException {
     try (ServerSocket socket = new ServerSocket(0)) {
       return socket.getLocalPort();
