@@ -110,7 +110,7 @@ public final class InferbusNode {
     Duration retention = Duration.ofSeconds(config.jobs().retentionSeconds());
     JobStore store = config.redis().jobStore()
         ? new RedisJobStore(redis.orElseThrow(), clock, retention)
-        : new SharedDataJobStore(vertx.sharedData(), clock, retention);
+        : new SharedDataJobStore(vertx.sharedData(), clock, retention, config.jobs().retainedBytes());
     ResultCache cache = resultCache(config, redis, registry, clock);
     JobJournal journal = new JobJournal(vertx, store, cache, metrics);
     WorkerDirectory directory = new WorkerDirectory(vertx);

@@ -93,7 +93,12 @@ public record InferbusConfig(
 
   public record LimitsConfig(int maxInputs, int maxInputChars) {}
 
-  public record JobsConfig(int retentionSeconds, int retryAfterSeconds, int defaultDeadlineMs, int maxDeadlineMs) {}
+  /** @param retainedMb heap for ended jobs in the in-memory store, per node (0: a quarter of the JVM's maximum heap) */
+  public record JobsConfig(int retentionSeconds, int retainedMb, int retryAfterSeconds, int defaultDeadlineMs, int maxDeadlineMs) {
+    public long retainedBytes() {
+      return retainedMb > 0 ? retainedMb * 1024L * 1024L : Runtime.getRuntime().maxMemory() / 4;
+    }
+  }
 
   /** @param prefetchJobs jobs a worker holds beyond those running (0: two per session) */
   public record WorkerConfig(int batchItems, int batchTokens, int batchWaitMs, int prefetchJobs) {}
@@ -152,6 +157,7 @@ public record InferbusConfig(
         new LimitsConfig(limits.integer("max-inputs", 1, 1_000_000), limits.integer("max-input-chars", 1, Integer.MAX_VALUE)),
         new JobsConfig(
             jobs.integer("retention-seconds", 1, Integer.MAX_VALUE),
+            jobs.integer("retained-mb", 0, Integer.MAX_VALUE),
             jobs.integer("retry-after-seconds", 1, 3600),
             jobs.integer("default-deadline-ms", 1, Integer.MAX_VALUE),
             jobs.integer("max-deadline-ms", 1, Integer.MAX_VALUE)),

@@ -4,13 +4,17 @@ import io.inferbus.verticles.cluster.HazelcastCluster;
 import io.inferbus.verticles.worker.WorkerDirectory;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.logging.Logger;
 
 /**
  * Watches the cluster for lost members: their workers leave the directory and the live jobs they
  * held are dispatched again. A periodic sweep catches what a single event can miss (a holder
- * recorded just after its node left, a member lost while this node was starting).
+ * recorded just after its node left, a member lost while this node was starting); it leaves a node
+ * that has been gone for less than one sweep to the membership event, which handles it at once.
  */
 public final class RecoveryVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(RecoveryVerticle.class.getName());
@@ -19,6 +23,7 @@ public final class RecoveryVerticle extends VerticleBase {
   private final JobRecovery recovery;
   private final WorkerDirectory directory;
   private final long sweepMillis;
+  private final Map<String, Long> missingSince = new HashMap<>();
 
   public RecoveryVerticle(HazelcastCluster cluster, JobRecovery recovery, WorkerDirectory directory, long sweepMillis) {
     this.cluster = cluster;
@@ -44,8 +49,11 @@ public final class RecoveryVerticle extends VerticleBase {
 
   private void sweepOrphans() {
     Set<String> members = cluster.members();
-    directory.forget(node -> !members.contains(node))
-        .compose(v -> recovery.recoverFrom(node -> !members.contains(node), "holder_lost"))
+    long now = System.currentTimeMillis();
+    missingSince.entrySet().removeIf(e -> members.contains(e.getKey()) || now - e.getValue() > 100 * sweepMillis);
+    Predicate<String> goneSinceLastSweep = node -> !members.contains(node) && now - missingSince.computeIfAbsent(node, n -> now) >= sweepMillis;
+    directory.forget(goneSinceLastSweep)
+        .compose(v -> recovery.recoverFrom(goneSinceLastSweep, "holder_lost"))
         .onSuccess(count -> {
           if (count > 0) {
             LOG.info(() -> "re-dispatched " + count + " job(s) held by departed nodes");

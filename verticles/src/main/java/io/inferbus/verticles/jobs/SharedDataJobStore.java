@@ -29,11 +29,14 @@ public final class SharedDataJobStore implements JobStore {
   private final SharedData sharedData;
   private final Clock clock;
   private final long retentionMillis;
+  private final RetainedJobs retained;
 
-  public SharedDataJobStore(SharedData sharedData, Clock clock, Duration retention) {
+  /** @param retainedBytes heap for ended jobs this node stored; beyond it the oldest are forgotten early */
+  public SharedDataJobStore(SharedData sharedData, Clock clock, Duration retention, long retainedBytes) {
     this.sharedData = sharedData;
     this.clock = clock;
     this.retentionMillis = retention.toMillis();
+    this.retained = new RetainedJobs(retainedBytes, retentionMillis);
   }
 
   @Override
@@ -83,8 +86,10 @@ public final class SharedDataJobStore implements JobStore {
         if (!written) {
           return change(id, decide);
         }
-        if (change.get().appended().job().status().terminal()) {
+        JobRecord job = change.get().appended().job();
+        if (job.status().terminal()) {
           ended(jobs, id, updated);
+          retained.ended(id, job.attempt(), resultKey(id, job.attempt()), clock.millis()).forEach(this::forget);
         }
         return Future.succeededFuture(Optional.of(change.get().appended()));
       });
@@ -100,8 +105,15 @@ public final class SharedDataJobStore implements JobStore {
         .onFailure(e -> LOG.log(Level.WARNING, "could not start the retention time of job " + id, e));
   }
 
+  /** An ended job forgotten before its retention time, to stay within the memory budget: it answers 404 from now on. */
+  private void forget(RetainedJobs.Ended job) {
+    Future.all(map(JOBS).compose(m -> m.remove(job.id())), map(RESULTS).compose(m -> m.remove(resultKey(job.id(), job.attempt()))))
+        .onFailure(e -> LOG.log(Level.WARNING, "could not forget job " + job.id(), e));
+  }
+
   @Override
   public Future<Void> putResult(String id, int attempt, JsonObject result) {
+    retained.resultStored(resultKey(id, attempt), result);
     return map(RESULTS).compose(results -> results.put(resultKey(id, attempt), result, retentionMillis));
   }
 
