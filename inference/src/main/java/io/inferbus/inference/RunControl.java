@@ -3,6 +3,7 @@ package io.inferbus.inference;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Lets another thread stop a batch: no further ONNX run starts, and the run in progress is aborted
@@ -11,7 +12,7 @@ import java.util.concurrent.CancellationException;
 public final class RunControl implements AutoCloseable {
   private final OrtSession.RunOptions options;
   private volatile boolean cancelled;
-  private final java.util.concurrent.atomic.AtomicInteger runsStarted = new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger runsStarted = new AtomicInteger();
 
   private RunControl(OrtSession.RunOptions options) {
     this.options = options;

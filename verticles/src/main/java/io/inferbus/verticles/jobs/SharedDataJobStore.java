@@ -89,7 +89,7 @@ public final class SharedDataJobStore implements JobStore {
         JobRecord job = change.get().appended().job();
         if (job.status().terminal()) {
           ended(jobs, id, updated);
-          retained.ended(id, job.attempt(), resultKey(id, job.attempt()), clock.millis()).forEach(this::forget);
+          retained.ended(id, job.attempt(), clock.millis()).forEach(this::forget);
         }
         return Future.succeededFuture(Optional.of(change.get().appended()));
       });
@@ -113,7 +113,7 @@ public final class SharedDataJobStore implements JobStore {
 
   @Override
   public Future<Void> putResult(String id, int attempt, JsonObject result) {
-    retained.resultStored(resultKey(id, attempt), result);
+    retained.resultStored(id, attempt, result);
     return map(RESULTS).compose(results -> results.put(resultKey(id, attempt), result, retentionMillis));
   }
 

@@ -221,13 +221,15 @@ public final class ModelWorkerVerticle extends VerticleBase {
   private void expireOverdue() {
     long now = System.currentTimeMillis();
     List<RunningJob> overdue = held.values().stream().filter(job -> !job.started && now > job.request.deadline()).toList();
-    for (RunningJob job : overdue) {
-      drop(job);
-      inOrder(job, () -> journal.expire(job.id(), job.attempt));
-    }
+    overdue.forEach(this::expire);
     if (!overdue.isEmpty()) {
       afterChange();
     }
+  }
+
+  private void expire(RunningJob job) {
+    drop(job);
+    inOrder(job, () -> journal.expire(job.id(), job.attempt));
   }
 
   private void takeBatches() {
@@ -248,8 +250,7 @@ public final class ModelWorkerVerticle extends VerticleBase {
     for (JobQueue.Slice<RunningJob> slice : slices) {
       RunningJob job = slice.job();
       if (slice.first() && now > job.request.deadline()) {
-        drop(job);
-        inOrder(job, () -> journal.expire(job.id(), job.attempt));
+        expire(job);
         continue;
       }
       if (slice.first()) {
