@@ -41,13 +41,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 
 /**
  * One running service node: a Vert.x instance (clustered over Hazelcast or not) with the job
  * store, the model workers and/or the HTTP API its role asks for.
  */
 public final class InferbusNode {
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(InferbusNode.class.getName());
   private final Vertx vertx;
   private final Optional<HazelcastCluster> cluster;
   private final Optional<ApiVerticle> api;
@@ -69,21 +69,31 @@ public final class InferbusNode {
     this.nodeId = nodeId;
   }
 
-  /** Joins the cluster first when clustered (this blocks: call it from a plain thread). */
+  /** For tests and tools: a node with a fresh id and no port held during start-up. */
   public static Future<InferbusNode> start(InferbusConfig config) {
+    return start(config, NodeIds.create(config.node().role()), () -> {});
+  }
+
+  /**
+   * Joins the cluster first when clustered (this blocks: call it from a plain thread). The
+   * public server (API, or a worker's management port) is started last, once every model is
+   * loaded: {@code releasePort} runs just before it binds.
+   */
+  public static Future<InferbusNode> start(InferbusConfig config, String nodeId, Runnable releasePort) {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     VertxOptions options = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true).setJvmMetricsEnabled(true));
     options.getEventBusOptions().setHost(config.cluster().host());
     options.setEventLoopPoolSize(eventLoops(config));
     VertxBuilder builder = Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry));
     if (!config.node().clustered()) {
-      String nodeId = "local-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 8);
-      return deploy(builder.build(), Optional.empty(), nodeId, config, registry);
+      return deploy(builder.build(), Optional.empty(), nodeId, config, registry, releasePort);
     }
-    HazelcastCluster cluster = HazelcastCluster.join(config.cluster());
+    long joining = System.nanoTime();
+    HazelcastCluster cluster = HazelcastCluster.join(config.cluster(), nodeId);
+    LOG.info(() -> "joined the cluster in " + (System.nanoTime() - joining) / 1_000_000 + " ms: " + cluster.members().size() + " member(s)");
     var clusterManager = cluster.clusterManager();
     return builder.withClusterManager(clusterManager).buildClustered()
-        .compose(vertx -> deploy(vertx, Optional.of(cluster), clusterManager.getNodeId(), config, registry))
+        .compose(vertx -> deploy(vertx, Optional.of(cluster), nodeId, config, registry, releasePort))
         .onFailure(failure -> cluster.leave());
   }
 
@@ -103,7 +113,7 @@ public final class InferbusNode {
   }
 
   private static Future<InferbusNode> deploy(Vertx vertx, Optional<HazelcastCluster> cluster, String nodeId, InferbusConfig config,
-      PrometheusMeterRegistry registry) {
+      PrometheusMeterRegistry registry, Runnable releasePort) {
     Clock clock = Clock.systemUTC();
     JobMetrics metrics = new JobMetrics(registry);
     Optional<RedisGateway> redis = RedisGateway.create(vertx, config.redis(), registry);
@@ -133,7 +143,6 @@ public final class InferbusNode {
     Optional<ApiVerticle> api = config.node().role().servesApi()
         ? Optional.of(apiVerticle(vertx, cluster, redis, config, journal, dispatcher, directory, cache, registry, clock, nodeId))
         : Optional.empty();
-    Optional<Future<String>> apiDeployment = api.map(vertx::deployVerticle);
     Optional<ManagementVerticle> management = !config.node().role().servesApi() && config.management().port() >= 0
         ? Optional.of(new ManagementVerticle(config.management(), directory, registry, nodeId, modelIds))
         : Optional.empty();
@@ -144,24 +153,40 @@ public final class InferbusNode {
     List<Future<String>> deployments = new ArrayList<>(workerDeployments);
     deployments.add(dispatcherDeployment);
     recoveryDeployment.ifPresent(deployments::add);
-    apiDeployment.ifPresent(deployments::add);
+    redis.ifPresent(r -> deployments.add(r.start(redisUse(config)).map("redis")));
     return Future.all(deployments)
-        .compose(v -> management.map(m -> vertx.deployVerticle(m).map(Optional::of)).orElse(Future.succeededFuture(Optional.empty())))
+        .compose(v -> {
+          releasePort.run();
+          return api.map(a -> vertx.deployVerticle(a).map(Optional::of)).orElse(Future.succeededFuture(Optional.empty()));
+        })
+        .compose(apiId -> management.map(m -> vertx.deployVerticle(m).map(Optional::of)).orElse(Future.succeededFuture(Optional.empty()))
         .compose(managementId -> presence.map(p -> vertx.deployVerticle(p).map(Optional::of)).orElse(Future.succeededFuture(Optional.empty()))
             .map(presenceId -> {
               List<String> stopOrder = new ArrayList<>();
-              apiDeployment.ifPresent(id -> stopOrder.add(id.result()));
+              apiId.ifPresent(stopOrder::add);
               managementId.ifPresent(stopOrder::add);
               workerDeployments.forEach(id -> stopOrder.add(id.result()));
               presenceId.ifPresent(stopOrder::add);
               recoveryDeployment.ifPresent(id -> stopOrder.add(id.result()));
               stopOrder.add(dispatcherDeployment.result());
               return new InferbusNode(vertx, cluster, api, management, nodeId, stopOrder, journal, redis);
-            }))
+            })))
         .recover(failure -> vertx.close().eventually(() -> {
           cluster.ifPresent(HazelcastCluster::leave);
           return Future.succeededFuture();
         }).transform(v -> Future.failedFuture(failure)));
+  }
+
+  private static String redisUse(InferbusConfig config) {
+    List<String> uses = new ArrayList<>();
+    if (config.redis().jobStore()) {
+      uses.add("job store (jobs survive a restart of every node)");
+    }
+    if (config.cache().enabled()) {
+      uses.add("result cache");
+    }
+    uses.add("rate limits shared by every API node");
+    return String.join(", ", uses);
   }
 
   private static ApiVerticle apiVerticle(Vertx vertx, Optional<HazelcastCluster> cluster, Optional<RedisGateway> redis, InferbusConfig config,

@@ -130,8 +130,14 @@ class AccessTest {
 
   @Test
   void twoApiNodesSharingRedisDrawFromOneBucketPerCaller() {
+    try (RedisServer redis = RedisServer.start()) {
+      twoApiNodesDrawFromOneBucket(redis);
+    }
+  }
+
+  private void twoApiNodesDrawFromOneBucket(RedisServer redis) {
     Map<String, String> shared = Map.of(
-        "INFERBUS_REDIS_URL", "redis://127.0.0.1:6379",
+        "INFERBUS_REDIS_URL", redis.url(),
         "INFERBUS_REDIS_KEY_PREFIX", "inferbus-test-" + UUID.randomUUID() + ":",
         "INFERBUS_RATE_LIMITS_ANONYMOUS_PER_MINUTE", "1",
         "INFERBUS_RATE_LIMITS_ANONYMOUS_BURST", "5");

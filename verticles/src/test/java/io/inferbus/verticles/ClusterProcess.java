@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
 
 /** The fat jar as a real JVM process, clustered on loopback; ready when its own log says so. */
 final class ClusterProcess implements AutoCloseable {
-  private static final Pattern READY = Pattern.compile("inferbus ready .*\\(node ([0-9a-f-]+),");
+  private static final Pattern READY = Pattern.compile("inferbus ready .*\\(node ([a-z0-9-]+),");
   private static final Pattern MANAGEMENT = Pattern.compile("management \\(/health, /metrics\\) on http://[0-9.]+:([0-9]+)");
 
   final String name;
@@ -43,7 +43,7 @@ final class ClusterProcess implements AutoCloseable {
     int httpPort = role.equals("worker") ? -1 : freePort();
     Path conf = Path.of("target", "test-classes", "cluster-test.yaml");
     ProcessBuilder builder = new ProcessBuilder("java", "-Xmx512m", "-jar", jar.toString(), "--cluster", "--role", role,
-        "-conf", conf.toString()).redirectErrorStream(true);
+        "--conf", conf.toString()).redirectErrorStream(true);
     Map<String, String> env = new HashMap<>(Map.of(
         "INFERBUS_CLUSTER_PORT", String.valueOf(clusterBasePort),
         "INFERBUS_CLUSTER_MEMBERS", "127.0.0.1:" + clusterBasePort + "-" + (clusterBasePort + 9),

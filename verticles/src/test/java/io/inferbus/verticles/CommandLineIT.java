@@ -4,7 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -48,5 +58,133 @@ class CommandLineIT {
     Run badRole = run(Map.of(), "--role", "boss");
     assertEquals(2, badRole.exitCode());
     assertTrue(badRole.output().contains("--role needs api, worker or all"), badRole.output());
+  }
+
+  @Test
+  void aTakenPortIsNamedWithTheSettingThatChoosesIt() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      String port = String.valueOf(taken.getLocalPort());
+      Run api = run(Map.of("INFERBUS_HTTP_PORT", port));
+      assertEquals(1, api.exitCode(), api.output());
+      assertTrue(api.output().contains("127.0.0.1:" + port), api.output());
+      assertTrue(api.output().contains("http.port / INFERBUS_HTTP_PORT"), api.output());
+
+      Run worker = run(Map.of("INFERBUS_MANAGEMENT_PORT", port), "--role", "worker");
+      assertEquals(1, worker.exitCode(), worker.output());
+      assertTrue(worker.output().contains("management.port / INFERBUS_MANAGEMENT_PORT"), worker.output());
+      assertFalse(worker.output().contains("Exception"), worker.output());
+    }
+  }
+
+  @Test
+  void sigtermIsLoggedWithTheDrainAndTheStopAndEveryLineNamesTheNode() throws Exception {
+    try (Running node = Running.start(Map.of("INFERBUS_HTTP_PORT", "0"))) {
+      node.awaitLine("inferbus ready", Duration.ofSeconds(60));
+      node.process.toHandle().destroy(); // SIGTERM; Process.destroy() would also close the output we read
+      assertTrue(node.process.waitFor(60, TimeUnit.SECONDS));
+      node.awaitLine("stopped in", Duration.ofSeconds(10), "exit code " + node.process.exitValue());
+      String output = node.output();
+      assertTrue(output.contains("SIGTERM: draining"), output);
+      String nodeTag = "[all-" + node.process.pid() + "-";
+      for (String line : output.lines().filter(l -> !l.isBlank()).toList()) {
+        assertTrue(line.contains(nodeTag), "line without the node id " + nodeTag + ": " + line);
+      }
+    }
+  }
+
+  @Test
+  void aClusteredApiNodeAnswersNotReadyWhileItJoinsInsteadOfRefusingConnections() throws Exception {
+    int httpPort;
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      httpPort = free.getLocalPort();
+    }
+    int clusterPort = 27000 + new java.util.Random().nextInt(300) * 10;
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(500)).build();
+    List<String> answersBeforeReady = new ArrayList<>();
+    try (Running node = Running.start(Map.of("INFERBUS_HTTP_PORT", String.valueOf(httpPort),
+        "INFERBUS_CLUSTER_PORT", String.valueOf(clusterPort), "INFERBUS_CLUSTER_MEMBERS", "127.0.0.1:" + clusterPort + "-" + (clusterPort + 2)),
+        "--cluster", "--role", "api")) {
+      long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+      while (!node.output().contains("inferbus ready") && System.nanoTime() < deadline) {
+        try {
+          HttpResponse<String> ready = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/health/ready"))
+              .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+          if (!node.output().contains("inferbus ready")) {
+            answersBeforeReady.add(ready.statusCode() + " " + ready.body());
+          }
+        } catch (java.net.ConnectException refused) {
+          // the JVM is still booting: the port is taken as soon as settings are read
+        }
+      }
+      node.awaitLine("inferbus ready", Duration.ofSeconds(5));
+      assertFalse(answersBeforeReady.isEmpty(), "the port answered before the node was ready: " + node.output());
+      assertTrue(answersBeforeReady.stream().allMatch(a -> a.startsWith("503 ") && a.contains("\"starting\"")), answersBeforeReady.toString());
+      HttpResponse<String> job = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/v1/models")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, job.statusCode(), "the real API took over the port");
+    }
+  }
+
+  /** The jar running in the background, its output collected line by line. */
+  private static final class Running implements AutoCloseable {
+    final Process process;
+    private final StringBuffer output = new StringBuffer();
+    private final Thread pump;
+
+    private Running(Process process) {
+      this.process = process;
+      this.pump = new Thread(() -> {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+          String line;
+          while ((line = in.readLine()) != null) {
+            synchronized (output) {
+              output.append(line).append('\n');
+              output.notifyAll();
+            }
+          }
+        } catch (IOException e) {
+          // the process ended
+        }
+      });
+      pump.start();
+    }
+
+    static Running start(Map<String, String> env, String... args) throws IOException {
+      Path jar = Path.of(System.getProperty("inferbus.jar", "target/inferbus.jar"));
+      List<String> command = new ArrayList<>(List.of("java", "-jar", jar.toString()));
+      command.addAll(List.of(args));
+      ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+      builder.environment().putAll(env);
+      builder.environment().put("OPT_OUT_TRACKING", "true");
+      return new Running(builder.start());
+    }
+
+    String output() {
+      return output.toString();
+    }
+
+    void awaitLine(String text, Duration timeout) throws InterruptedException {
+      awaitLine(text, timeout, "");
+    }
+
+    void awaitLine(String text, Duration timeout, String context) throws InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      synchronized (output) {
+        while (!output.toString().contains(text)) {
+          long left = (deadline - System.nanoTime()) / 1_000_000;
+          if (left <= 0) {
+            throw new AssertionError("no line with '" + text + "' in " + timeout + " " + context + ":\n" + output);
+          }
+          output.wait(left);
+        }
+      }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      process.destroyForcibly();
+      process.waitFor(30, TimeUnit.SECONDS);
+      pump.join(5000);
+    }
   }
 }

@@ -26,13 +26,17 @@ class RedisClusterRestartIT {
   private static final Duration JOBS_END = Duration.ofSeconds(180);
   private static final Set<String> TERMINAL = Set.of("succeeded", "failed", "cancelled", "expired");
 
-  private final Map<String, String> durableJobs = Map.of(
-      "INFERBUS_REDIS_URL", "redis://127.0.0.1:6379",
-      "INFERBUS_REDIS_JOB_STORE", "true",
-      "INFERBUS_REDIS_KEY_PREFIX", "inferbus-it-" + UUID.randomUUID() + ":");
-
   @Test
   void jobsLeftUnfinishedByAKilledClusterFinishInTheNextOne() throws Exception {
+    try (RedisServer redis = RedisServer.start()) {
+      jobsLeftUnfinishedFinishInTheNextCluster(Map.of(
+          "INFERBUS_REDIS_URL", redis.url(),
+          "INFERBUS_REDIS_JOB_STORE", "true",
+          "INFERBUS_REDIS_KEY_PREFIX", "inferbus-it-" + UUID.randomUUID() + ":"));
+    }
+  }
+
+  private void jobsLeftUnfinishedFinishInTheNextCluster(Map<String, String> durableJobs) throws Exception {
     int firstClusterPort = 24000 + new Random().nextInt(500) * 10;
     List<String> ids = new ArrayList<>();
     try (ClusterProcess api = ClusterProcess.start("restart-api-1", "api", firstClusterPort, durableJobs);

@@ -146,6 +146,42 @@ class RedisOutageTest {
   }
 
 
+  /**
+   * Nothing but readiness probes reach the node: it notices the outage by itself within 2 s, never
+   * answers "ready" while a submission would be refused (across the breaker's half-open trials),
+   * and notices the end of the outage by itself too.
+   */
+  @Test
+  void readinessFollowsRedisWithoutTrafficAndAgreesWithSubmissions() {
+    try (RedisServer redis = RedisServer.start();
+         TestNode node = noopNode(1, Map.of(
+             "INFERBUS_REDIS_URL", redis.url(),
+             "INFERBUS_REDIS_JOB_STORE", "true",
+             "INFERBUS_REDIS_COMMAND_TIMEOUT_MS", "300",
+             "INFERBUS_REDIS_BREAKER_RESET_MS", "500"))) {
+      node.pollUntil("the node to be ready", WAIT, () -> readyStatus(node).equals("ready"));
+      redis.kill();
+      long killed = System.nanoTime();
+      node.pollUntil("readiness to notice the outage", WAIT, () -> readyStatus(node).equals("store_unavailable"));
+      long noticedMillis = (System.nanoTime() - killed) / 1_000_000;
+      assertTrue(noticedMillis < 2000, "noticed after " + noticedMillis + " ms");
+
+      long until = System.nanoTime() + Duration.ofSeconds(3).toNanos();
+      int probes = 0;
+      while (System.nanoTime() < until) {
+        HttpResponse<Buffer> ready = node.get("/health/ready");
+        assertEquals(503, ready.statusCode(), "probe " + probes + " during the outage: " + ready.bodyAsString());
+        assertTrue(ready.bodyAsJsonObject().getString("reason").contains("new jobs are refused"), ready.bodyAsString());
+        assertError(node.postJson("/v1/jobs", job(1, "probe " + probes)), 503, "store_unavailable");
+        probes++;
+      }
+
+      redis.restart();
+      node.pollUntil("readiness to notice Redis is back", WAIT, () -> readyStatus(node).equals("ready"));
+      assertEquals(202, node.postJson("/v1/jobs", job(1, "after")).statusCode());
+    }
+  }
+
   @Test
   void withJobsInRedisAnOutageRefusesNewJobsAndAcceptedOnesFinishOnceItIsBack() {
     try (RedisServer redis = RedisServer.start();
@@ -165,7 +201,7 @@ class RedisOutageTest {
       HttpResponse<Buffer> refused = node.postJson("/v1/jobs", job(1, "during the outage"));
       assertError(refused, 503, "store_unavailable");
       assertTrue(Integer.parseInt(refused.getHeader("Retry-After")) > 0);
-      node.pollUntil("the node to report it", WAIT, () -> readyStatus(node).equals("degraded"));
+      node.pollUntil("the node to report it", WAIT, () -> readyStatus(node).equals("store_unavailable"));
       assertEquals(503, node.get("/health/ready").statusCode(), "a node that cannot record jobs is not ready for them");
       assertError(node.postJson("/v1/jobs", job(1, "still out")), 503, "store_unavailable");
 
@@ -179,8 +215,14 @@ class RedisOutageTest {
 
   @Test
   void jobsAcceptedBeforeTheWholeServiceStoppedFinishAfterItStartsAgain() {
+    try (RedisServer redis = RedisServer.start()) {
+      jobsFinishAfterARestart(redis);
+    }
+  }
+
+  private void jobsFinishAfterARestart(RedisServer redis) {
     Map<String, String> store = Map.of(
-        "INFERBUS_REDIS_URL", "redis://127.0.0.1:6379",
+        "INFERBUS_REDIS_URL", redis.url(),
         "INFERBUS_REDIS_KEY_PREFIX", "inferbus-test-" + UUID.randomUUID() + ":",
         "INFERBUS_REDIS_JOB_STORE", "true",
         "INFERBUS_REDIS_NODE_TTL_SECONDS", "2",

@@ -10,12 +10,41 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.Supplier;
+import redis.embedded.core.ExecutableProvider;
 
-/** A redis-server of the test's own, on a free loopback port, that the test can kill and start again (its AOF keeps the data). */
+/**
+ * A redis-server of the test's own, on a free loopback port, that the test can kill and start again
+ * (its AOF keeps the data). The binary is {@code redis-server} from the PATH, or else the one the
+ * embedded-redis artifact ships for this platform: a machine with only Java and Maven runs the tests too.
+ */
 public final class RedisServer implements AutoCloseable {
   private final int port;
   private final Path dir;
   private Process process;
+
+  private static final Supplier<String> BINARY = memoized(RedisServer::findBinary);
+
+  private static String findBinary() {
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+      Path candidate = Path.of(dir, "redis-server");
+      if (Files.isExecutable(candidate)) {
+        return candidate.toString();
+      }
+    }
+    try {
+      java.io.File shipped = ExecutableProvider.newJarResourceProvider().get();
+      shipped.setExecutable(true);
+      return shipped.getAbsolutePath();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no redis-server on the PATH, and the one embedded-redis ships could not be unpacked", e);
+    }
+  }
+
+  private static <T> Supplier<T> memoized(Supplier<T> supplier) {
+    java.util.concurrent.atomic.AtomicReference<T> value = new java.util.concurrent.atomic.AtomicReference<>();
+    return () -> value.updateAndGet(v -> v != null ? v : supplier.get());
+  }
 
   private RedisServer(int port, Path dir) {
     this.port = port;
@@ -50,7 +79,7 @@ public final class RedisServer implements AutoCloseable {
 
   public void restart() {
     try {
-      process = new ProcessBuilder("redis-server", "--port", String.valueOf(port), "--bind", "127.0.0.1", "--save", "",
+      process = new ProcessBuilder(BINARY.get(), "--port", String.valueOf(port), "--bind", "127.0.0.1", "--save", "",
           "--appendonly", "yes", "--appendfsync", "always", "--dir", dir.toString())
           .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
     } catch (IOException e) {

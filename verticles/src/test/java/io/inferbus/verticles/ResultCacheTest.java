@@ -89,9 +89,15 @@ class ResultCacheTest {
 
   @Test
   void nodesSharingRedisShareTheCache() {
+    try (RedisServer redis = RedisServer.start()) {
+      nodesShareTheCache(redis);
+    }
+  }
+
+  private void nodesShareTheCache(RedisServer redis) {
     Map<String, String> shared = Map.of(
         "INFERBUS_CACHE_ENABLED", "true",
-        "INFERBUS_REDIS_URL", "redis://127.0.0.1:6379",
+        "INFERBUS_REDIS_URL", redis.url(),
         "INFERBUS_REDIS_KEY_PREFIX", "inferbus-test-" + UUID.randomUUID() + ":");
     try (TestNode a = TestNode.start(SLOW_NOOP, shared); TestNode b = TestNode.start(SLOW_NOOP, shared)) {
       JsonObject job = new JsonObject().put("task", "noop").put("input", new JsonArray().add("x").add("y"));

@@ -30,7 +30,12 @@ public final class TestNode extends ApiClient {
     return start(null, env);
   }
 
-  /** With settings laid over the defaults as a -conf file would be. */
+  /** Exactly the packaged defaults (what {@code java -jar} serves), but on a free port. */
+  public static TestNode startOnPackagedDefaults() {
+    return new TestNode(InferbusNode.start(ConfigLoader.load(null, Map.of("INFERBUS_HTTP_PORT", "0"))).await());
+  }
+
+  /** With settings laid over the defaults as a --conf file would be. */
   public static TestNode start(String confYaml, Map<String, String> env) {
     Map<String, String> all = new HashMap<>(env);
     all.putIfAbsent("INFERBUS_HTTP_PORT", "0");

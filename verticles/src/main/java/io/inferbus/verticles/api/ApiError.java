@@ -1,33 +1,46 @@
 package io.inferbus.verticles.api;
 
+import io.inferbus.verticles.ErrorCode;
 import io.vertx.core.json.JsonObject;
 
-/** A refusal the client can act on: its HTTP status, a stable code and a human message. */
+/** A refusal the client can act on: a stable code (which fixes the HTTP status) and a human message. */
 public final class ApiError extends RuntimeException {
-  private final int status;
-  private final String code;
+  private final ErrorCode code;
   private final Integer retryAfterSeconds;
 
-  public ApiError(int status, String code, String message) {
-    this(status, code, message, null);
+  public ApiError(ErrorCode code, String message) {
+    this(code, message, null);
   }
 
-  public ApiError(int status, String code, String message, Integer retryAfterSeconds) {
+  public ApiError(ErrorCode code, String message, Integer retryAfterSeconds) {
     super(message, null, false, false);
-    this.status = status;
     this.code = code;
     this.retryAfterSeconds = retryAfterSeconds;
   }
 
-  public static ApiError unprocessable(String code, String message) {
-    return new ApiError(422, code, message);
+  /** The one wording of refusals that say the same thing wherever they arise. */
+  public static ApiError storeUnavailable(int retryAfterSeconds) {
+    return new ApiError(ErrorCode.STORE_UNAVAILABLE, "the job store (Redis) cannot be reached, so new jobs cannot be recorded; retry later",
+        retryAfterSeconds);
+  }
+
+  public static ApiError noWorker(String model, int retryAfterSeconds) {
+    return new ApiError(ErrorCode.NO_WORKER, "no worker is serving model '" + model + "' right now", retryAfterSeconds);
+  }
+
+  public static ApiError shuttingDown(int retryAfterSeconds) {
+    return new ApiError(ErrorCode.SHUTTING_DOWN, "this node is shutting down; send the job to another", retryAfterSeconds);
+  }
+
+  public static ApiError jobNotFound(String id) {
+    return new ApiError(ErrorCode.JOB_NOT_FOUND, "no job " + id + " (unknown, or ended longer ago than the retention time)");
   }
 
   public int status() {
-    return status;
+    return code.status();
   }
 
-  public String code() {
+  public ErrorCode code() {
     return code;
   }
 
@@ -36,6 +49,6 @@ public final class ApiError extends RuntimeException {
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("error", new JsonObject().put("code", code).put("message", getMessage()));
+    return new JsonObject().put("error", new JsonObject().put("code", code.wireName()).put("message", getMessage()));
   }
 }

@@ -1,10 +1,10 @@
 package io.inferbus.verticles.api;
 
+import io.inferbus.verticles.ErrorCode;
 import io.inferbus.verticles.access.Caller;
 import io.inferbus.verticles.config.InferbusConfig.ApiKeyConfig;
 import io.inferbus.verticles.config.InferbusConfig.AuthConfig;
 import io.inferbus.verticles.config.InferbusConfig.RateLimitsConfig;
-import io.vertx.core.http.HttpServerRequest;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -29,32 +29,33 @@ final class ApiKeys {
     this.byHash = auth.keys().stream().collect(Collectors.toUnmodifiableMap(ApiKeyConfig::sha256, Function.identity()));
   }
 
-  Caller identify(HttpServerRequest request) {
-    String key = presentedKey(request);
+  /**
+   * With no keys configured every caller is anonymous and whatever key a client sends is ignored:
+   * OpenAI's client libraries always send one. With keys configured, a key must be one of them.
+   */
+  Caller identify(String authorization, String xApiKey, String remoteIp) {
+    String key = byHash.isEmpty() ? null : presentedKey(authorization, xApiKey);
     if (key == null) {
       if (!auth.anonymous()) {
-        throw new ApiError(401, "api_key_required", "send an API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'");
+        throw new ApiError(ErrorCode.API_KEY_REQUIRED, "send an API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'");
       }
-      String ip = request.remoteAddress() == null ? "unknown" : request.remoteAddress().host();
-      return new Caller("anonymous", true, "anonymous", limits.anonymous(), "ip:" + ip, auth.anonymousMaxPriority());
+      return new Caller("anonymous", true, "anonymous", limits.anonymous(), "ip:" + remoteIp, auth.anonymousMaxPriority());
     }
     ApiKeyConfig known = byHash.get(sha256(key));
     if (known == null) {
-      throw new ApiError(401, "invalid_api_key", "the API key is not valid");
+      throw new ApiError(ErrorCode.INVALID_API_KEY, "the API key is not valid");
     }
     return new Caller(known.name(), false, known.tier(), limits.tiers().get(known.tier()), "key:" + known.sha256(), known.maxPriority());
   }
 
-  private static String presentedKey(HttpServerRequest request) {
-    String authorization = request.getHeader("Authorization");
+  private static String presentedKey(String authorization, String xApiKey) {
     if (authorization != null) {
       if (!authorization.regionMatches(true, 0, "Bearer ", 0, 7) || authorization.substring(7).isBlank()) {
-        throw new ApiError(401, "invalid_api_key", "the Authorization header must be 'Bearer <key>'");
+        throw new ApiError(ErrorCode.INVALID_API_KEY, "the Authorization header must be 'Bearer <key>'");
       }
       return authorization.substring(7).trim();
     }
-    String header = request.getHeader("X-API-Key");
-    return header == null || header.isBlank() ? null : header.trim();
+    return xApiKey == null || xApiKey.isBlank() ? null : xApiKey.trim();
   }
 
   static String sha256(String key) {

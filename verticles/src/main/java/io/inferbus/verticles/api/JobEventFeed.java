@@ -52,6 +52,11 @@ final class JobEventFeed {
     return live.completion().onSuccess(v -> readLog()).compose(v -> firstRead.future());
   }
 
+  /** Whether the log holds events after the ones this feed starts from. */
+  Future<Boolean> hasEventsAfter() {
+    return store.eventsAfter(jobId, lastSeq).map(events -> !events.isEmpty());
+  }
+
   void pause() {
     paused = true;
   }

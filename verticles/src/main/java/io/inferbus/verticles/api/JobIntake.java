@@ -1,5 +1,6 @@
 package io.inferbus.verticles.api;
 
+import io.inferbus.verticles.ErrorCode;
 import io.inferbus.verticles.cache.CacheKey;
 import io.inferbus.verticles.cache.JobClaims;
 import io.inferbus.verticles.cache.ResultCache;
@@ -77,7 +78,7 @@ final class JobIntake {
       return Future.failedFuture(noWorker(model));
     }
     if (dispatcher.full(model, submission.priority())) {
-      return Future.failedFuture(new ApiError(429, "queue_full", "the " + submission.priority().wireName() + " queue of model '" + model
+      return Future.failedFuture(new ApiError(ErrorCode.QUEUE_FULL, "the " + submission.priority().wireName() + " queue of model '" + model
           + "' is full; retry later", config.jobs().retryAfterSeconds()));
     }
     return directory.hasWorker(model).compose(hasWorker -> {
@@ -133,11 +134,11 @@ final class JobIntake {
     return JobRecord.queued(request.id(), request.task(), request.model(), request.priority(), request.inputs().size(), request.submittedAt());
   }
 
-  ApiError noWorker(String model) {
-    return new ApiError(503, "no_worker", "no worker is serving model '" + model + "' right now", config.jobs().retryAfterSeconds());
+  private ApiError noWorker(String model) {
+    return ApiError.noWorker(model, config.jobs().retryAfterSeconds());
   }
 
-  ApiError storeUnavailable() {
-    return new ApiError(503, "store_unavailable", "jobs cannot be recorded right now; retry later", config.jobs().retryAfterSeconds());
+  private ApiError storeUnavailable() {
+    return ApiError.storeUnavailable(config.jobs().retryAfterSeconds());
   }
 }

@@ -1,5 +1,6 @@
 package io.inferbus.verticles.api;
 
+import io.inferbus.verticles.ErrorCode;
 import io.inferbus.inference.Priority;
 import io.inferbus.inference.Task;
 import io.inferbus.verticles.config.InferbusConfig;
@@ -19,10 +20,10 @@ public record JobSubmission(Task task, ModelConfig model, Priority priority, int
   public static JobSubmission fromJobRequest(JsonObject body, InferbusConfig config) {
     Object taskValue = body.getValue("task");
     if (!(taskValue instanceof String taskName)) {
-      throw ApiError.unprocessable("invalid_task", "'task' is required and must be a string, e.g. \"embed\"");
+      throw new ApiError(ErrorCode.INVALID_TASK, "'task' is required and must be a string, e.g. \"embed\"");
     }
     Task task = Task.fromWireName(taskName)
-        .orElseThrow(() -> ApiError.unprocessable("unknown_task", "unknown task '" + taskName + "'"));
+        .orElseThrow(() -> new ApiError(ErrorCode.UNKNOWN_TASK, "unknown task '" + taskName + "'"));
     return new JobSubmission(task, model(body, task, config), priority(body), deadline(body, config), inputs(body, config));
   }
 
@@ -42,7 +43,7 @@ public record JobSubmission(Task task, ModelConfig model, Priority priority, int
     }
     int max = config.jobs().maxDeadlineMs();
     if (!(value instanceof Number n) || n.doubleValue() != n.longValue() || n.longValue() < 1 || n.longValue() > max) {
-      throw ApiError.unprocessable("invalid_deadline", "'deadline_ms' must be a whole number of milliseconds from 1 to " + max);
+      throw new ApiError(ErrorCode.INVALID_DEADLINE, "'deadline_ms' must be a whole number of milliseconds from 1 to " + max);
     }
     return n.intValue();
   }
@@ -51,15 +52,15 @@ public record JobSubmission(Task task, ModelConfig model, Priority priority, int
     Object value = body.getValue("model");
     if (value == null) {
       return config.defaultModel(task)
-          .orElseThrow(() -> ApiError.unprocessable("unknown_model", "no model is configured for task '" + task.wireName() + "'"));
+          .orElseThrow(() -> new ApiError(ErrorCode.UNKNOWN_MODEL, "no model is configured for task '" + task.wireName() + "'"));
     }
     if (!(value instanceof String id)) {
-      throw ApiError.unprocessable("unknown_model", "'model' must be a string");
+      throw new ApiError(ErrorCode.UNKNOWN_MODEL, "'model' must be a string");
     }
     ModelConfig model = config.model(id)
-        .orElseThrow(() -> ApiError.unprocessable("unknown_model", "unknown model '" + id + "'"));
+        .orElseThrow(() -> new ApiError(ErrorCode.UNKNOWN_MODEL, "unknown model '" + id + "'"));
     if (model.spec().task() != task) {
-      throw ApiError.unprocessable("unknown_model", "model '" + id + "' does not serve task '" + task.wireName() + "'");
+      throw new ApiError(ErrorCode.UNKNOWN_MODEL, "model '" + id + "' does not serve task '" + task.wireName() + "'");
     }
     return model;
   }
@@ -70,40 +71,40 @@ public record JobSubmission(Task task, ModelConfig model, Priority priority, int
       return Priority.NORMAL;
     }
     return (value instanceof String name ? Priority.fromWireName(name) : java.util.Optional.<Priority>empty())
-        .orElseThrow(() -> ApiError.unprocessable("invalid_priority", "'priority' must be one of critical, high, normal, low"));
+        .orElseThrow(() -> new ApiError(ErrorCode.INVALID_PRIORITY, "'priority' must be one of critical, high, normal, low"));
   }
 
   private static List<String> inputs(JsonObject body, InferbusConfig config) {
     Object value = body.getValue("input");
     List<String> inputs = new ArrayList<>();
     if (value == null) {
-      throw ApiError.unprocessable("missing_input", "'input' is required: a string or an array of strings");
+      throw new ApiError(ErrorCode.MISSING_INPUT, "'input' is required: a string or an array of strings");
     } else if (value instanceof String text) {
       inputs.add(text);
     } else if (value instanceof JsonArray array) {
       if (array.size() > config.limits().maxInputs()) {
-        throw ApiError.unprocessable("too_many_inputs",
+        throw new ApiError(ErrorCode.TOO_MANY_INPUTS,
             array.size() + " inputs, at most " + config.limits().maxInputs() + " per request");
       }
       for (int i = 0; i < array.size(); i++) {
         if (!(array.getValue(i) instanceof String text)) {
-          throw ApiError.unprocessable("invalid_input", "input[" + i + "] must be a string");
+          throw new ApiError(ErrorCode.INVALID_INPUT, "input[" + i + "] must be a string");
         }
         inputs.add(text);
       }
     } else {
-      throw ApiError.unprocessable("invalid_input", "'input' must be a string or an array of strings");
+      throw new ApiError(ErrorCode.INVALID_INPUT, "'input' must be a string or an array of strings");
     }
     if (inputs.isEmpty()) {
-      throw ApiError.unprocessable("empty_input", "'input' must hold at least one text");
+      throw new ApiError(ErrorCode.EMPTY_INPUT, "'input' must hold at least one text");
     }
     for (int i = 0; i < inputs.size(); i++) {
       String text = inputs.get(i);
       if (text.isBlank()) {
-        throw ApiError.unprocessable("empty_input", "input[" + i + "] is empty or only whitespace");
+        throw new ApiError(ErrorCode.EMPTY_INPUT, "input[" + i + "] is empty or only whitespace");
       }
       if (text.length() > config.limits().maxInputChars()) {
-        throw ApiError.unprocessable("input_too_long",
+        throw new ApiError(ErrorCode.INPUT_TOO_LONG,
             "input[" + i + "] has " + text.length() + " characters, at most " + config.limits().maxInputChars());
       }
     }

@@ -1,5 +1,6 @@
 package io.inferbus.verticles.api;
 
+import io.inferbus.verticles.ErrorCode;
 import io.inferbus.verticles.config.InferbusConfig.ModelConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -20,13 +21,13 @@ final class OpenAiEmbeddings {
     if ("base64".equals(format)) {
       return true;
     }
-    throw ApiError.unprocessable("invalid_encoding_format", "'encoding_format' must be float or base64");
+    throw new ApiError(ErrorCode.INVALID_ENCODING_FORMAT, "'encoding_format' must be float or base64");
   }
 
   static void checkDimensions(JsonObject body, ModelConfig model) {
     Object dimensions = body.getValue("dimensions");
     if (dimensions != null && !(dimensions instanceof Number n && n.intValue() == model.spec().dimensions())) {
-      throw ApiError.unprocessable("invalid_dimensions", "model '" + model.id() + "' returns " + model.spec().dimensions() + " dimensions");
+      throw new ApiError(ErrorCode.INVALID_DIMENSIONS, "model '" + model.id() + "' returns " + model.spec().dimensions() + " dimensions");
     }
   }
 

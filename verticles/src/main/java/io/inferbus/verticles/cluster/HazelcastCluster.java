@@ -15,7 +15,6 @@ import java.io.FileNotFoundException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
@@ -25,6 +24,7 @@ import java.util.stream.Collectors;
  * directly: Vert.x keeps the cluster manager's single node listener for its event bus.
  */
 public final class HazelcastCluster {
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(HazelcastCluster.class.getName());
   /** The member attribute Vert.x reads its node id from when it is handed an existing instance. */
   private static final String VERTX_NODE_ID = "__vertx.nodeId";
 
@@ -35,11 +35,11 @@ public final class HazelcastCluster {
   }
 
   /** Blocks while the member joins: call it before Vert.x starts, not on an event loop. */
-  public static HazelcastCluster join(ClusterConfig settings) {
-    return new HazelcastCluster(Hazelcast.newHazelcastInstance(config(settings)));
+  public static HazelcastCluster join(ClusterConfig settings, String nodeId) {
+    return new HazelcastCluster(Hazelcast.newHazelcastInstance(config(settings, nodeId)));
   }
 
-  static Config config(ClusterConfig settings) {
+  static Config config(ClusterConfig settings, String nodeId) {
     Config config;
     try {
       config = settings.configFile().isEmpty() ? new ClasspathXmlConfig("cluster.xml") : new FileSystemXmlConfig(settings.configFile());
@@ -51,7 +51,7 @@ public final class HazelcastCluster {
     network.getInterfaces().clear().setEnabled(true).addInterface(settings.host());
     network.getJoin().getMulticastConfig().setEnabled(false);
     network.getJoin().getTcpIpConfig().setEnabled(true).setMembers(expand(settings.members()));
-    config.getMemberAttributeConfig().setAttribute(VERTX_NODE_ID, UUID.randomUUID().toString());
+    config.getMemberAttributeConfig().setAttribute(VERTX_NODE_ID, nodeId);
     int timeout = settings.heartbeatTimeoutSeconds();
     config.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(timeout));
     config.setProperty("hazelcast.heartbeat.interval.seconds", String.valueOf(Math.max(1, Math.min(5, timeout / 5))));
@@ -96,7 +96,7 @@ public final class HazelcastCluster {
     instance.getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent event) {
-        // nothing to recover
+        LOG.info(() -> "member " + event.getMember().getAttribute(VERTX_NODE_ID) + " joined; " + event.getMembers().size() + " member(s)");
       }
 
       @Override

@@ -187,7 +187,16 @@ public record InferbusConfig(
         rateLimits(root.section("rate-limits")),
         auth(root.section("auth")));
     config.checkTiers();
+    config.checkAuth();
+    root.checkEverythingRead();
     return config;
+  }
+
+  /** Without anonymous access a caller needs a key, so at least one must exist. */
+  void checkAuth() {
+    if (!auth.anonymous() && auth.keys().isEmpty()) {
+      throw new ConfigException("auth.anonymous", "false, but no auth.keys are configured: nobody could call the service");
+    }
   }
 
   private static List<String> commaSeparated(String value) {
@@ -220,9 +229,11 @@ public record InferbusConfig(
     return new RateLimitsConfig(bucket(r.section("anonymous")), Map.copyOf(byName));
   }
 
+  /** A burst of 0 is a minute's worth. */
   private static Bucket bucket(Settings b) {
     int perMinute = b.integer("per-minute", 0, 100_000_000);
-    return new Bucket(perMinute, b.integer("burst", perMinute == 0 ? 0 : 1, 100_000_000));
+    int burst = b.integer("burst", 0, 100_000_000);
+    return new Bucket(perMinute, burst == 0 ? perMinute : burst);
   }
 
   private static AuthConfig auth(Settings a) {

@@ -1,6 +1,7 @@
 package io.inferbus.verticles.dispatch;
 
 import io.inferbus.inference.JobQueue;
+import io.inferbus.verticles.ErrorCode;
 import io.inferbus.inference.Priority;
 import io.inferbus.verticles.bus.BusAddresses;
 import io.inferbus.verticles.config.InferbusConfig.DispatchConfig;
@@ -293,7 +294,7 @@ public final class JobDispatcher extends VerticleBase {
     int tries = job.failedTries() + 1;
     JobRequest request = job.request();
     if (tries >= config.attempts()) {
-      journal.fail(request.id(), job.attempt(), "no_worker",
+      journal.fail(request.id(), job.attempt(), ErrorCode.NO_WORKER,
           "no worker of model '" + request.model() + "' confirmed the job in " + tries + " tries");
       return;
     }

@@ -1,5 +1,6 @@
 package io.inferbus.verticles.jobs;
 
+import io.inferbus.verticles.ErrorCode;
 import io.inferbus.verticles.bus.BusAddresses;
 import io.inferbus.verticles.metrics.JobMetrics;
 import io.vertx.core.Future;
@@ -79,14 +80,14 @@ public final class JobJournal {
     return store.putResult(jobId, attempt, result).compose(v -> observed(store.append(jobId, attempt, events), result));
   }
 
-  public Future<Optional<JobRecord>> fail(String jobId, int attempt, String code, String message) {
-    JsonObject error = new JsonObject().put("code", code).put("message", message);
+  public Future<Optional<JobRecord>> fail(String jobId, int attempt, ErrorCode code, String message) {
+    JsonObject error = new JsonObject().put("code", code.wireName()).put("message", message);
     return record(jobId, attempt, JobEventType.FAILED, new JsonObject().put("status", JobStatus.FAILED.wireName()).put("error", error));
   }
 
   /** A job still waiting at its deadline ends here; one that started is not stopped by it. */
   public Future<Optional<JobRecord>> expire(String jobId, int attempt) {
-    JsonObject error = new JsonObject().put("code", "deadline_passed").put("message", "the job was still queued at its deadline");
+    JsonObject error = new JsonObject().put("code", ErrorCode.DEADLINE_PASSED.wireName()).put("message", "the job was still queued at its deadline");
     return record(jobId, attempt, JobEventType.EXPIRED, new JsonObject().put("status", JobStatus.EXPIRED.wireName()).put("error", error));
   }
 

@@ -24,19 +24,35 @@ import java.util.logging.Logger;
  * timeout fails, and after a few failures in a row calls fail at once (callers fall back) until a
  * trial call gets through again. The pooled client connects anew per call, so a Redis that comes
  * back is used again without a restart.
+ *
+ * <p>A ping every {@link #PING_MILLIS} goes through the same breaker, so an outage is noticed (and
+ * the end of one) without any traffic; {@link #available()} is what readiness reports and what
+ * every caller tests before using Redis, so the two never disagree.
  */
 public final class RedisGateway {
   private static final Logger LOG = Logger.getLogger(RedisGateway.class.getName());
+  static final long PING_MILLIS = 500;
 
+  private final Vertx vertx;
   private final Redis redis;
   private final CircuitBreaker breaker;
   private final String keyPrefix;
+  private final String whileDown;
+  private final String where;
   private volatile String lastFailure = "";
+  private volatile boolean pingFailing;
+  private boolean pinging;
+  private long pingTimer = -1;
 
-  private RedisGateway(Redis redis, CircuitBreaker breaker, String keyPrefix) {
+  private RedisGateway(Vertx vertx, Redis redis, CircuitBreaker breaker, RedisConfig config) {
+    this.vertx = vertx;
     this.redis = redis;
     this.breaker = breaker;
-    this.keyPrefix = keyPrefix;
+    this.keyPrefix = config.keyPrefix();
+    this.where = redacted(config.url());
+    this.whileDown = config.jobStore()
+        ? "new jobs are refused (503 store_unavailable) until it answers again; running jobs finish and their results are written once it does"
+        : "the result cache is bypassed and rate limits are counted per node until it answers again";
   }
 
   /** Empty when no Redis is configured. */
@@ -54,9 +70,9 @@ public final class RedisGateway {
         .setTimeout(config.commandTimeoutMs())
         .setResetTimeout(config.breakerResetMs()))
         .failurePolicy(RedisGateway::isUnreachable);
-    RedisGateway gateway = new RedisGateway(redis, breaker, config.keyPrefix());
-    breaker.openHandler(v -> LOG.warning(() -> gateway.unavailableReason() + "; falling back until it answers again"));
-    breaker.closeHandler(v -> LOG.info("Redis answers again"));
+    RedisGateway gateway = new RedisGateway(vertx, redis, breaker, config);
+    breaker.openHandler(v -> LOG.warning(() -> gateway.unavailableReason() + ": " + gateway.whileDown));
+    breaker.closeHandler(v -> LOG.info(() -> "Redis at " + gateway.where + " answers again"));
     Gauge.builder("inferbus_redis_breaker_state", () -> switch (breaker.state()) {
           case CLOSED -> 0;
           case HALF_OPEN -> 1;
@@ -65,6 +81,44 @@ public final class RedisGateway {
         .description("Circuit breaker guarding Redis calls: 0 closed, 1 half-open, 2 open (Redis bypassed)")
         .register(registry);
     return Optional.of(gateway);
+  }
+
+  /**
+   * Says what Redis is used for, checks once that it answers (a warning says what that means if
+   * not), and starts the pings that keep {@link #available()} current.
+   */
+  public Future<Void> start(String usedFor) {
+    pingTimer = vertx.setPeriodic(PING_MILLIS, t -> ping());
+    return send(Command.PING).transform(result -> {
+      if (result.succeeded()) {
+        LOG.info(() -> "Redis at " + where + ": " + usedFor);
+      } else {
+        pingFailing = true;
+        LOG.warning(() -> "Redis at " + where + " (" + usedFor + ") does not answer (" + lastFailure + "): " + whileDown);
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  private void ping() {
+    if (pinging) {
+      return;
+    }
+    pinging = true;
+    send(Command.PING).onComplete(result -> {
+      pinging = false;
+      pingFailing = result.failed();
+    });
+  }
+
+  /** What the service does without Redis, in this node's configuration. */
+  public String whileDown() {
+    return whileDown;
+  }
+
+  /** The URL without a password, for logs. */
+  static String redacted(String url) {
+    return url.replaceFirst("//[^@/]*@", "//***@");
   }
 
   /** A key in this service's namespace. */
@@ -104,9 +158,12 @@ public final class RedisGateway {
     });
   }
 
-  /** False while the breaker is open: callers use their fallback without trying. */
+  /**
+   * False from the first failed ping or once the breaker opens, until a call gets through again:
+   * callers use their fallback (or refuse jobs) without trying.
+   */
   public boolean available() {
-    return breaker.state() != CircuitBreakerState.OPEN;
+    return breaker.state() == CircuitBreakerState.CLOSED && !pingFailing;
   }
 
   /** Why Redis is not available, for health reports: the kind of failure, never an address or a credential. */
@@ -126,6 +183,7 @@ public final class RedisGateway {
   }
 
   public Future<Void> close() {
+    vertx.cancelTimer(pingTimer);
     breaker.close();
     return redis.close();
   }

@@ -43,6 +43,9 @@ public final class ManagementVerticle extends VerticleBase {
     }).onFailure(ctx::fail));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
     return vertx.createHttpServer().requestHandler(router).listen(config.port(), config.host())
+        .recover(failure -> Future.failedFuture(new IllegalStateException("cannot serve /health and /metrics on " + config.host() + ":"
+            + config.port() + " (" + failure.getMessage() + "); choose another port with management.port / INFERBUS_MANAGEMENT_PORT"
+            + " (each worker on a machine needs its own)")))
         .onSuccess(s -> {
           server = s;
           LOG.info(() -> "management (/health, /metrics) on http://" + config.host() + ":" + s.actualPort());

@@ -1,6 +1,7 @@
 package io.inferbus.verticles.worker;
 
 import io.inferbus.inference.JobQueue;
+import io.inferbus.verticles.ErrorCode;
 import io.inferbus.inference.RunControl;
 import io.inferbus.verticles.bus.BusAddresses;
 import io.inferbus.verticles.config.InferbusConfig.ModelConfig;
@@ -317,9 +318,9 @@ public final class ModelWorkerVerticle extends VerticleBase {
       if (job.stopped) {
         continue;
       }
-      LOG.log(Level.WARNING, "inference failed for job " + job.id(), cause);
+      LOG.warning(() -> "inference failed for job " + job.id() + ": " + cause.getClass().getSimpleName() + ": " + cause.getMessage());
       drop(job);
-      inOrder(job, () -> journal.fail(job.id(), job.attempt, "inference_failed", "the model could not process the input"));
+      inOrder(job, () -> journal.fail(job.id(), job.attempt, ErrorCode.INFERENCE_FAILED, "the model could not process the input"));
     }
   }
 

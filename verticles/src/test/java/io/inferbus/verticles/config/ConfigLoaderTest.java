@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,5 +55,76 @@ class ConfigLoaderTest {
     assertTrue(limit.getMessage().contains("limits.max-inputs"), limit.getMessage());
     Files.writeString(conf, "http: [unclosed\n");
     assertThrows(ConfigException.class, () -> ConfigLoader.load(conf, Map.of()));
+  }
+
+  @Test
+  void thePackagedDefaultsLimitNobodyAndTheProductionProfileDoes() {
+    InferbusConfig local = ConfigLoader.load(null, Map.of());
+    assertTrue(local.rateLimits().anonymous().unlimited());
+    local.rateLimits().tiers().values().forEach(tier -> assertTrue(tier.unlimited()));
+    assertEquals("127.0.0.1", local.http().host());
+    assertTrue(!local.redis().configured());
+
+    InferbusConfig production = ConfigLoader.load(List.of("production"), List.of(), Map.of("INFERBUS_REDIS_URL", "redis://redis:6379/0"));
+    assertEquals("0.0.0.0", production.http().host());
+    assertEquals(new InferbusConfig.Bucket(10, 5), production.rateLimits().anonymous());
+    assertEquals(100, production.rateLimits().tiers().get("premium").perMinute());
+    assertTrue(production.redis().jobStore());
+    assertEquals("redis://redis:6379/0", production.redis().url());
+    assertTrue(production.cache().enabled());
+  }
+
+  @Test
+  void confFilesAreLaidOverEachOtherInOrder(@TempDir Path dir) throws Exception {
+    Path first = dir.resolve("first.yaml");
+    Path second = dir.resolve("second.yaml");
+    Files.writeString(first, "http: {port: 7000, sse-heartbeat-seconds: 5}\n");
+    Files.writeString(second, "http: {port: 7001}\n");
+    InferbusConfig config = ConfigLoader.load(List.of("production"), List.of(first, second), Map.of());
+    assertEquals(7001, config.http().port());
+    assertEquals(5, config.http().sseHeartbeatSeconds());
+    assertEquals("0.0.0.0", config.http().host(), "the profile lies under both files");
+  }
+
+  @Test
+  void aVariableThatNamesNoSettingStopsStartUpAndSuggestsTheNearestOne() {
+    ConfigException typo = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, Map.of("INFERBUS_HTTP_PROT", "9090")));
+    assertTrue(typo.getMessage().contains("INFERBUS_HTTP_PROT"), typo.getMessage());
+    assertTrue(typo.getMessage().contains("did you mean INFERBUS_HTTP_PORT"), typo.getMessage());
+    ConfigException unknown = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, Map.of("INFERBUS_COLOUR", "blue")));
+    assertTrue(unknown.getMessage().contains("INFERBUS_COLOUR"), unknown.getMessage());
+  }
+
+  @Test
+  void aKeyInAFileThatNamesNoSettingStopsStartUp(@TempDir Path dir) throws Exception {
+    Path conf = dir.resolve("typo.yaml");
+    Files.writeString(conf, "redis:\n  urll: redis://127.0.0.1:6379\n");
+    ConfigException typo = assertThrows(ConfigException.class, () -> ConfigLoader.load(conf, Map.of()));
+    assertTrue(typo.getMessage().contains("redis.urll"), typo.getMessage());
+    assertTrue(typo.getMessage().contains("did you mean redis.url"), typo.getMessage());
+    Files.writeString(conf, "models:\n  - {id: noop, task: noop, sesions: 2}\n");
+    ConfigException field = assertThrows(ConfigException.class, () -> ConfigLoader.load(conf, Map.of()));
+    assertTrue(field.getMessage().contains("models[0].sesions"), field.getMessage());
+  }
+
+  @Test
+  void variablesOneIndexPastTheEndOfAListAddAnEntry() {
+    InferbusConfig config = ConfigLoader.load(null, Map.of("INFERBUS_MODELS_1_ID", "noop", "INFERBUS_MODELS_1_TASK", "noop",
+        "INFERBUS_MODELS_1_DELAY_MS", "5"));
+    assertEquals(2, config.models().size());
+    assertEquals("noop", config.models().get(1).id());
+    assertEquals(5, config.models().get(1).delayMs());
+    ConfigException incomplete = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, Map.of("INFERBUS_MODELS_1_ID", "noop")));
+    assertTrue(incomplete.getMessage().contains("models[1].task"), incomplete.getMessage());
+    ConfigException gap = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, Map.of("INFERBUS_MODELS_2_ID", "noop")));
+    assertTrue(gap.getMessage().contains("INFERBUS_MODELS_2_ID"), gap.getMessage());
+  }
+
+  @Test
+  void aMissingConfFileIsNamedAsMissing(@TempDir Path dir) {
+    ConfigException missing = assertThrows(ConfigException.class, () -> ConfigLoader.load(dir.resolve("x.yaml"), Map.of()));
+    assertTrue(missing.getMessage().contains("x.yaml does not exist"), missing.getMessage());
+    ConfigException profile = assertThrows(ConfigException.class, () -> ConfigLoader.load(List.of("staging"), List.of(), Map.of()));
+    assertTrue(profile.getMessage().contains("no profile 'staging'"), profile.getMessage());
   }
 }

@@ -1,0 +1,94 @@
+package io.inferbus.verticles;
+
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.logging.Filter;
+import java.util.logging.Formatter;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.regex.Pattern;
+
+/**
+ * One line per record, each naming this node, with no stack traces: an operator reads what
+ * happened, and nothing a client sends can make the log grow by pages. Libraries are kept to what
+ * an operator acts on.
+ */
+final class LogSetup {
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
+
+  /**
+   * Held here because java.util.logging keeps loggers weakly and would forget their levels: DJL's
+   * CUDA probe on CPU hosts, Hazelcast's CP note (we use no CP structures), Micrometer's duplicate
+   * Vert.x gauge, and Hazelcast's routine INFO chatter (joins, partitions, connections).
+   */
+  private static final List<Logger> TUNED = List.of(
+      level("ai.djl", Level.WARNING),
+      level("ai.djl.util.cuda", Level.SEVERE),
+      level("com.hazelcast", Level.WARNING),
+      level("com.hazelcast.cp.CPSubsystem", Level.SEVERE),
+      level("io.micrometer.core.instrument.MeterRegistry", Level.SEVERE));
+
+  /**
+   * Hazelcast warnings that are routine when a member is killed or leaves: each one is followed by
+   * inferbus's own line saying what it did about it.
+   */
+  private static final Pattern ROUTINE = Pattern.compile(
+      "Not Member!|blacklist|Connection.*(closed|refused|reset)|is suspected to be dead|Removing connection|"
+          + "Member .* is not a member|TargetNotMemberException|Invocation.*timed out|No connection for|HazelcastInstanceNotActive");
+
+  private static Logger level(String name, Level level) {
+    Logger logger = Logger.getLogger(name);
+    logger.setLevel(level);
+    return logger;
+  }
+
+  private LogSetup() {}
+
+  static void install(String nodeId) {
+    Logger root = Logger.getLogger("");
+    Formatter formatter = new NodeFormatter(nodeId);
+    Filter quiet = record -> !(record.getLoggerName() != null && record.getLoggerName().startsWith("com.hazelcast")
+        && record.getLevel().intValue() < Level.SEVERE.intValue() && record.getMessage() != null && ROUTINE.matcher(record.getMessage()).find());
+    for (Handler handler : root.getHandlers()) {
+      handler.setFormatter(formatter);
+      handler.setFilter(quiet);
+    }
+  }
+
+  private static final class NodeFormatter extends Formatter {
+    private final String nodeId;
+
+    NodeFormatter(String nodeId) {
+      this.nodeId = nodeId;
+    }
+
+    @Override
+    public String format(LogRecord record) {
+      StringBuilder line = new StringBuilder(160)
+          .append(TIME.format(Instant.ofEpochMilli(record.getMillis()))).append(' ')
+          .append(record.getLevel().getName()).append(" [").append(nodeId).append("] ")
+          .append(shortName(record.getLoggerName())).append(" - ").append(formatMessage(record));
+      Throwable thrown = record.getThrown();
+      if (thrown != null) {
+        line.append(" (").append(thrown.getClass().getSimpleName());
+        if (thrown.getMessage() != null) {
+          line.append(": ").append(thrown.getMessage().lines().findFirst().orElse(""));
+        }
+        line.append(')');
+      }
+      return line.append(System.lineSeparator()).toString();
+    }
+
+    private static String shortName(String logger) {
+      if (logger == null) {
+        return "";
+      }
+      int dot = logger.lastIndexOf('.');
+      return dot < 0 ? logger : logger.substring(dot + 1);
+    }
+  }
+}
