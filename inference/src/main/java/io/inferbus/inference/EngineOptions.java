@@ -26,6 +26,19 @@ public record EngineOptions(int sessions, int intraOpThreads, String device, int
     }
   }
 
+  /** Options of one ONNX Runtime session as these settings ask. */
+  public ai.onnxruntime.OrtSession.SessionOptions sessionOptions() throws ai.onnxruntime.OrtException {
+    ai.onnxruntime.OrtSession.SessionOptions so = new ai.onnxruntime.OrtSession.SessionOptions();
+    so.setIntraOpNumThreads(intraOpThreads);
+    so.setInterOpNumThreads(1);
+    so.setExecutionMode(ai.onnxruntime.OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+    so.setOptimizationLevel(ai.onnxruntime.OrtSession.SessionOptions.OptLevel.ALL_OPT);
+    if (device.equals("cuda")) {
+      so.addCUDA(0);
+    }
+    return so;
+  }
+
   /** On CPU several single-threaded sessions beat one session with many threads. */
   public static EngineOptions cpuDefaults() {
     return new EngineOptions(Runtime.getRuntime().availableProcessors(), 1, "cpu", 1);

@@ -23,25 +23,13 @@ final class OnnxSessionPool implements AutoCloseable {
     List<OrtSession> sessions = new ArrayList<>();
     try {
       for (int i = 0; i < options.sessions(); i++) {
-        sessions.add(env.createSession(graph, sessionOptions(options)));
+        sessions.add(env.createSession(graph, options.sessionOptions()));
       }
     } catch (OrtException | RuntimeException e) {
       sessions.forEach(OnnxSessionPool::closeQuietly);
       throw e;
     }
     return new OnnxSessionPool(sessions);
-  }
-
-  private static OrtSession.SessionOptions sessionOptions(EngineOptions options) throws OrtException {
-    OrtSession.SessionOptions so = new OrtSession.SessionOptions();
-    so.setIntraOpNumThreads(options.intraOpThreads());
-    so.setInterOpNumThreads(1);
-    so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-    so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-    if (options.device().equals("cuda")) {
-      so.addCUDA(0);
-    }
-    return so;
   }
 
   OrtSession any() {

@@ -5,7 +5,12 @@ import java.util.Locale;
 import java.util.Optional;
 
 public enum Task {
-  EMBED, NOOP;
+  EMBED, TRANSLITERATE, NOOP;
+
+  /** Whether the task writes text token by token (a sequence model) rather than one output per input. */
+  public boolean generative() {
+    return this == TRANSLITERATE;
+  }
 
   public String wireName() {
     return name().toLowerCase(Locale.ROOT);

@@ -17,6 +17,8 @@ import java.util.Map;
 final class ServiceProcess implements AutoCloseable {
   private final Process process;
   final Duration startupToReady;
+  /** The API port, for benchmarks that chose it before starting the process. */
+  int port;
 
   /** What the benchmarks measure is the work itself: no rate limits, every priority open, no cache (unless a benchmark sets them). */
   static final Map<String, String> BENCHMARKED_AS = Map.of(

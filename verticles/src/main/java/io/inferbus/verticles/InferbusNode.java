@@ -25,7 +25,8 @@ import io.inferbus.verticles.jobs.RedisJobStore;
 import io.inferbus.verticles.jobs.SharedDataJobStore;
 import io.inferbus.verticles.metrics.JobMetrics;
 import io.inferbus.verticles.redis.RedisGateway;
-import io.inferbus.verticles.worker.ModelWorkerVerticle;
+import io.inferbus.verticles.worker.BatchWorkerVerticle;
+import io.inferbus.verticles.worker.GenerationWorkerVerticle;
 import io.inferbus.verticles.worker.ManagementVerticle;
 import io.inferbus.verticles.worker.WorkerDirectory;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -136,8 +137,9 @@ public final class InferbusNode {
     List<Future<String>> workerDeployments = new ArrayList<>();
     if (config.node().role().runsModels()) {
       for (ModelConfig model : config.models()) {
-        workerDeployments.add(vertx.deployVerticle(new ModelWorkerVerticle(
-            model, config.worker(), agingBound, drain, journal, recovery, metrics, directory, nodeId)));
+        workerDeployments.add(vertx.deployVerticle(model.spec().task().generative()
+            ? new GenerationWorkerVerticle(model, config.worker(), agingBound, drain, journal, recovery, metrics, directory, nodeId)
+            : new BatchWorkerVerticle(model, config.worker(), agingBound, drain, journal, recovery, metrics, directory, nodeId)));
       }
     }
     Optional<ApiVerticle> api = config.node().role().servesApi()

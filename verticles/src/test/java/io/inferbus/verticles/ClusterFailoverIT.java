@@ -192,8 +192,61 @@ class ClusterFailoverIT {
     System.out.printf("[cluster] rolling restart of both workers: %d jobs submitted during it, 0 failed%n", submittedDuringRestarts);
   }
 
+  /**
+   * Transliteration jobs streamed over SSE while the worker generating some of them is killed: each
+   * job is taken back and finished by the other worker, which continues each text where its client's
+   * stood (finished pieces are not run again, the piece being written replays first), so every
+   * stream's text only grows and no delta is shown twice.
+   */
   @Test
   @Order(5)
+  void killingAWorkerMidGenerationFinishesEveryJobAndNoTextGoesBackwards() throws Exception {
+    List<String[]> sentences = java.nio.file.Files.readAllLines(java.nio.file.Path.of("../inference/src/test/resources/ru-latn-cyrl/test.tsv"))
+        .stream().map(line -> line.split("\t")).toList();
+    List<SseRecorder> streams = new ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      JsonArray input = new JsonArray();
+      for (int k = 0; k < 3; k++) {
+        input.add(sentences.get((i * 3 + k) % sentences.size())[0]);
+      }
+      streams.add(client.stream(HttpMethod.POST, "/v1/jobs", new JsonObject().put("task", "transliterate").put("input", input), Map.of()));
+    }
+    SseRecorder victimStream = null;
+    long deadline = System.nanoTime() + JOBS_END.toNanos();
+    while (victimStream == null && System.nanoTime() < deadline) {
+      for (SseRecorder stream : streams) {
+        boolean onWorker1 = stream.events().stream().anyMatch(e -> e.type().equals("started") && worker1.nodeId().equals(e.data().getString("worker")));
+        if (onWorker1 && stream.events().stream().anyMatch(e -> e.type().equals("progress"))) {
+          victimStream = stream;
+          break;
+        }
+      }
+      client.clientVertx.timer(20).await();
+    }
+    assertTrue(victimStream != null, "a job was being generated on " + worker1.nodeId());
+    worker1.kill();
+
+    int redispatched = 0;
+    for (SseRecorder stream : streams) {
+      List<SseRecorder.Event> events = stream.awaitEnd(JOBS_END);
+      SseRecorder.Event end = events.get(events.size() - 1);
+      assertEquals("succeeded", end.type(), events.toString());
+      assertEquals(1, events.stream().filter(e -> TERMINAL.contains(e.type())).count(), "one terminal event");
+      List<SseRecorder.Event> logged = events.stream().filter(e -> e.id() > 0).toList();
+      assertEquals(LongStream.rangeClosed(1, logged.size()).boxed().toList(), logged.stream().map(SseRecorder.Event::id).toList());
+      TransliterationTest.assertTextGrows(events, end.data().getJsonObject("result").getJsonArray("texts"));
+      if (events.stream().anyMatch(e -> e.type().equals("queued") && e.data().containsKey("reason"))) {
+        redispatched++;
+      }
+    }
+    assertTrue(redispatched > 0, "the killed worker was generating jobs that had to run again");
+    System.out.printf("[cluster] kill -9 of a worker mid-generation: %d of 24 transliteration jobs re-dispatched, all succeeded, no text went back%n",
+        redispatched);
+    worker1 = startWorker("worker-1d");
+  }
+
+  @Test
+  @Order(6)
   void withASkewedJobMixNeitherWorkerIdlesWhileTheOtherHasABacklog() throws Exception {
     double busy1 = busySeconds(worker1);
     double busy2 = busySeconds(worker2);
@@ -246,7 +299,7 @@ class ClusterFailoverIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void aClientResumingAfterTheEndGetsAClosedStreamNotAHang() {
     String id = submit(1, 4).get(0);
     awaitEnd(List.of(id));
@@ -257,7 +310,7 @@ class ClusterFailoverIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void killingAnApiNodeWhileClientsStreamLetsThemResumeOnAnotherWithNothingMissed() throws Exception {
     ClusterProcess api2 = start("api-2", "api", Map.of());
     api2.awaitReady(START);
@@ -290,7 +343,7 @@ class ClusterFailoverIT {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void anApiNodeOnSigtermRefusesNewJobsButKeepsItsStreamsOpenUntilTheirJobsEnd() throws Exception {
     ClusterProcess api3 = start("api-3", "api", Map.of());
     api3.awaitReady(START);

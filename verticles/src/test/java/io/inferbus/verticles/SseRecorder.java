@@ -26,7 +26,8 @@ public final class SseRecorder {
   private int pendingSince;
   private final CompletableFuture<Void> ended = new CompletableFuture<>();
   private final CompletableFuture<HttpClientResponse> head = new CompletableFuture<>();
-  private final StringBuilder pending = new StringBuilder();
+  /** Bytes, not text: a chunk may end inside a multi-byte character. */
+  private Buffer pending = Buffer.buffer();
   private HttpClient client;
 
   /**
@@ -74,14 +75,23 @@ public final class SseRecorder {
     if (pending.length() == 0) {
       pendingSince = chunks;
     }
-    pending.append(chunk.toString());
+    pending.appendBuffer(chunk);
     int boundary;
-    while ((boundary = pending.indexOf("\n\n")) >= 0) {
-      String block = pending.substring(0, boundary);
-      pending.delete(0, boundary + 2);
+    while ((boundary = blockEnd(pending)) >= 0) {
+      String block = pending.getString(0, boundary, "UTF-8");
+      pending = pending.getBuffer(boundary + 2, pending.length());
       parse(block);
       pendingSince = chunks;
     }
+  }
+
+  private static int blockEnd(Buffer bytes) {
+    for (int i = 0; i + 1 < bytes.length(); i++) {
+      if (bytes.getByte(i) == '\n' && bytes.getByte(i + 1) == '\n') {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private void parse(String block) {

@@ -61,7 +61,7 @@ final class JobIntake {
     if (!storeAvailable.getAsBoolean()) {
       return Future.failedFuture(storeUnavailable());
     }
-    String key = config.cache().enabled() ? CacheKey.of(submission.model(), submission.task(), submission.inputs()) : null;
+    String key = config.cache().enabled() ? CacheKey.of(submission.model(), submission.task(), submission.resultParameters(), submission.inputs()) : null;
     Future<Optional<JsonObject>> cached = key == null ? Future.succeededFuture(Optional.empty()) : cache.get(key);
     return cached.compose(hit -> hit.isPresent() ? answerFromCache(submission, key, hit.get()) : run(submission, key));
   }
@@ -127,7 +127,7 @@ final class JobIntake {
   private JobRequest request(JobSubmission submission, String key) {
     long now = clock.millis();
     return new JobRequest(UUID.randomUUID().toString(), submission.task(), submission.model().id(), submission.priority(), now,
-        now + submission.deadlineMs(), submission.inputs(), key);
+        now + submission.deadlineMs(), submission.inputs(), key, submission.maxNewTokens());
   }
 
   private static JobRecord queued(JobRequest request) {

@@ -14,8 +14,14 @@ import java.util.List;
  * A validated request for work, from either the job API or the OpenAI-compatible endpoint.
  *
  * @param deadlineMs how long the job may wait for a worker to start it
+ * @param maxNewTokens generative tasks: output tokens per input piece, 0 for the model's default
  */
-public record JobSubmission(Task task, ModelConfig model, Priority priority, int deadlineMs, List<String> inputs) {
+public record JobSubmission(Task task, ModelConfig model, Priority priority, int deadlineMs, List<String> inputs, int maxNewTokens) {
+
+  /** What the job asked that changes its result, for the cache key. */
+  public String resultParameters() {
+    return task.generative() ? "max_new_tokens=" + maxNewTokens : "";
+  }
 
   public static JobSubmission fromJobRequest(JsonObject body, InferbusConfig config) {
     Object taskValue = body.getValue("task");
@@ -24,7 +30,23 @@ public record JobSubmission(Task task, ModelConfig model, Priority priority, int
     }
     Task task = Task.fromWireName(taskName)
         .orElseThrow(() -> new ApiError(ErrorCode.UNKNOWN_TASK, "unknown task '" + taskName + "'"));
-    return new JobSubmission(task, model(body, task, config), priority(body), deadline(body, config), inputs(body, config));
+    return new JobSubmission(task, model(body, task, config), priority(body), deadline(body, config), inputs(body, config),
+        maxNewTokens(body, task));
+  }
+
+  /** Output tokens per input piece; a piece stops at the first of its end token and this. */
+  private static int maxNewTokens(JsonObject body, Task task) {
+    Object value = body.getValue("max_new_tokens");
+    if (value == null) {
+      return 0;
+    }
+    if (!task.generative()) {
+      throw new ApiError(ErrorCode.INVALID_PARAMETER, "'max_new_tokens' applies to generative tasks only, not to '" + task.wireName() + "'");
+    }
+    if (!(value instanceof Number n) || n.doubleValue() != n.longValue() || n.longValue() < 1 || n.longValue() > 4096) {
+      throw new ApiError(ErrorCode.INVALID_PARAMETER, "'max_new_tokens' must be a whole number from 1 to 4096");
+    }
+    return n.intValue();
   }
 
   /**
@@ -33,7 +55,7 @@ public record JobSubmission(Task task, ModelConfig model, Priority priority, int
    */
   public static JobSubmission fromEmbeddingsRequest(JsonObject body, InferbusConfig config, Priority allowance) {
     Priority priority = allowance.ordinal() > Priority.HIGH.ordinal() ? allowance : Priority.HIGH;
-    return new JobSubmission(Task.EMBED, model(body, Task.EMBED, config), priority, config.jobs().defaultDeadlineMs(), inputs(body, config));
+    return new JobSubmission(Task.EMBED, model(body, Task.EMBED, config), priority, config.jobs().defaultDeadlineMs(), inputs(body, config), 0);
   }
 
   private static int deadline(JsonObject body, InferbusConfig config) {

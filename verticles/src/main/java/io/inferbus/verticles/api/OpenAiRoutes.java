@@ -94,14 +94,16 @@ final class OpenAiRoutes {
         JsonArray where = new JsonArray();
         byModel.getOrDefault(model.id(), List.of()).forEach(w -> where.add(new JsonObject()
             .put("node", w.node()).put("device", w.device()).put("sessions", w.sessions())));
-        data.add(new JsonObject()
+        JsonObject entry = new JsonObject()
             .put("id", model.id())
             .put("object", "model")
             .put("created", 0)
             .put("owned_by", "inferbus")
-            .put("task", model.spec().task().wireName())
-            .put("dimensions", model.spec().dimensions())
-            .put("max_tokens", model.spec().maxTokens())
+            .put("task", model.spec().task().wireName());
+        if (model.spec().dimensions() > 0) {
+          entry.put("dimensions", model.spec().dimensions());
+        }
+        data.add(entry.put(model.spec().task().generative() ? "max_input_tokens_per_piece" : "max_tokens", model.spec().maxTokens())
             .put("workers", where));
       }
       respond(ctx, 200, new JsonObject().put("object", "list").put("data", data));

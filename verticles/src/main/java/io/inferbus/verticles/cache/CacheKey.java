@@ -16,12 +16,14 @@ import java.util.List;
 public final class CacheKey {
   private CacheKey() {}
 
-  public static String of(ModelConfig model, Task task, List<String> inputs) {
+  /** @param parameters what the job asked that changes its result (e.g. max_new_tokens), in a fixed form */
+  public static String of(ModelConfig model, Task task, String parameters, List<String> inputs) {
     MessageDigest digest = sha256();
     update(digest, model.id());
     update(digest, model.version());
     update(digest, model.resultParameters());
     update(digest, task.wireName());
+    update(digest, parameters);
     digest.update(ByteBuffer.allocate(4).putInt(inputs.size()).flip());
     inputs.forEach(input -> update(digest, input));
     return HexFormat.of().formatHex(digest.digest());

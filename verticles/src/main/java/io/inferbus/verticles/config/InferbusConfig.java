@@ -104,10 +104,20 @@ public record InferbusConfig(
   public record WorkerConfig(int batchItems, int batchTokens, int batchWaitMs, int prefetchJobs) {}
 
   /**
+   * A generative model's continuous batching, per lane (session).
+   *
+   * @param maxActiveSequences sequences decoded together
+   * @param maxPrefillTokens input tokens encoded in one turn, so joining work never stalls the running sequences for long
+   */
+  public record GenerationConfig(int maxActiveSequences, int maxPrefillTokens) {
+    static final GenerationConfig NONE = new GenerationConfig(0, 0);
+  }
+
+  /**
    * @param delayMs for the noop model: how long it pretends to work per item
    * @param version part of every cached result's key: change it when the weights change under the same id
    */
-  public record ModelConfig(ModelSpec spec, EngineOptions engine, int delayMs, String version) {
+  public record ModelConfig(ModelSpec spec, EngineOptions engine, int delayMs, String version, GenerationConfig generation) {
     public String id() {
       return spec.id();
     }
@@ -296,7 +306,10 @@ public record InferbusConfig(
       return new ModelConfig(new ModelSpec(m.string("id"), task, 0, 0, "", ""),
           new EngineOptions(sessions == 0 ? Runtime.getRuntime().availableProcessors() : sessions, 1, "cpu", 1),
           m.has("delay-ms") ? m.integer("delay-ms", 0, 60_000) : 0,
-          m.has("version") ? m.string("version") : "noop");
+          m.has("version") ? m.string("version") : "noop", GenerationConfig.NONE);
+    }
+    if (task.generative()) {
+      return generativeModel(m, task);
     }
     ModelSpec spec = new ModelSpec(
         m.string("id"),
@@ -312,6 +325,16 @@ public record InferbusConfig(
         m.oneOf("device", "cpu", "cuda"),
         m.integer("rows-per-run", 1, 4096));
     String version = m.has("version") ? m.string("version") : m.string("model") + "|" + m.string("tokenizer") + "|" + spec.maxTokens();
-    return new ModelConfig(spec, engine, 0, version);
+    return new ModelConfig(spec, engine, 0, version, GenerationConfig.NONE);
+  }
+
+  /** An encoder-decoder in Optimum's layout: {@code model} names its directory; {@code max-tokens} is the longest input piece. */
+  private static ModelConfig generativeModel(Settings m, Task task) {
+    ModelSpec spec = new ModelSpec(m.string("id"), task, 0, m.integer("max-tokens", 4, 65536), m.string("model"), "");
+    int sessions = m.integer("sessions", 1, 256);
+    EngineOptions engine = new EngineOptions(sessions, m.integer("intra-op-threads", 1, 256), m.oneOf("device", "cpu", "cuda"), 1);
+    GenerationConfig generation = new GenerationConfig(m.integer("max-active-sequences", 1, 100_000), m.integer("max-prefill-tokens", 1, 10_000_000));
+    String version = m.has("version") ? m.string("version") : m.string("model") + "|" + spec.maxTokens();
+    return new ModelConfig(spec, engine, 0, version, generation);
   }
 }

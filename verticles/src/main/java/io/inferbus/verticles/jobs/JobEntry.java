@@ -47,11 +47,15 @@ final class JobEntry {
     return Optional.of(new Change(updated, new Appended(next, List.copyOf(added))));
   }
 
-  /** What {@link JobStore#append} lets through: only for the current attempt, and only progress beyond what was reported. */
+  /**
+   * What {@link JobStore#append} lets through: only for the current attempt, and only progress
+   * beyond what was reported (generated text, which carries a delta, grows without finishing inputs).
+   */
   static Function<JobRecord, List<Proposal>> appending(int attempt, List<Proposal> proposals) {
     return job -> attempt != JobStore.ANY_ATTEMPT && attempt != job.attempt()
         ? List.of()
-        : proposals.stream().filter(p -> p.type() != JobEventType.PROGRESS || p.data().getInteger("done") > job.done()).toList();
+        : proposals.stream().filter(p -> p.type() != JobEventType.PROGRESS || p.data().containsKey("delta")
+            || p.data().getInteger("done") > job.done()).toList();
   }
 
   /** {@link JobStore#requeue}: the holder of {@code attempt} gives the job back under the next attempt. */

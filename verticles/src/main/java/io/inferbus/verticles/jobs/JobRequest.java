@@ -11,9 +11,10 @@ import java.util.List;
  *
  * @param deadline epoch ms by which the job must have started, or it expires
  * @param cacheKey where the result is cached once the job succeeds; null: not cached
+ * @param maxNewTokens generative tasks: output tokens per input piece; 0: the model's default for the piece's length
  */
 public record JobRequest(String id, Task task, String model, Priority priority, long submittedAt, long deadline, List<String> inputs,
-    String cacheKey) {
+    String cacheKey, int maxNewTokens) {
 
   public JsonObject toJson() {
     return new JsonObject()
@@ -24,7 +25,8 @@ public record JobRequest(String id, Task task, String model, Priority priority, 
         .put("submitted", submittedAt)
         .put("deadline", deadline)
         .put("inputs", new JsonArray(inputs))
-        .put("cacheKey", cacheKey);
+        .put("cacheKey", cacheKey)
+        .put("maxNewTokens", maxNewTokens);
   }
 
   public static JobRequest fromJson(JsonObject json) {
@@ -37,6 +39,7 @@ public record JobRequest(String id, Task task, String model, Priority priority, 
         json.getLong("submitted"),
         json.getLong("deadline"),
         inputs,
-        json.getString("cacheKey"));
+        json.getString("cacheKey"),
+        json.getInteger("maxNewTokens", 0));
   }
 }

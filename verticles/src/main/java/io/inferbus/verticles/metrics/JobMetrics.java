@@ -95,6 +95,45 @@ public final class JobMetrics {
         .register(registry);
   }
 
+  /** Sequences decoding on a generative worker now, over all its lanes. */
+  public void watchGeneration(String model, IntSupplier activeSequences) {
+    Gauge.builder("inferbus_generation_active_sequences", activeSequences::getAsInt)
+        .description("Sequences a generative worker is decoding now")
+        .tags("model", model)
+        .register(registry);
+  }
+
+  /** One turn of a generation lane: a decoder step for every live sequence (and any that joined). */
+  public void generationTurn(String model, int liveSequences, int tokens, Duration duration) {
+    Timer.builder("inferbus_generation_step")
+        .description("Time of one continuous-batching turn of a generation lane")
+        .tags("model", model)
+        .publishPercentileHistogram()
+        .register(registry)
+        .record(duration);
+    DistributionSummary.builder("inferbus_generation_batch_sequences")
+        .description("Live sequences per generation turn")
+        .tags("model", model)
+        .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256)
+        .register(registry)
+        .record(liveSequences);
+    Counter.builder("inferbus_generated_tokens")
+        .description("Tokens written by generative models")
+        .tags("model", model)
+        .register(registry)
+        .increment(tokens);
+  }
+
+  /** From a generative job's start to the first text it showed. */
+  public void timeToFirstToken(String model, Duration duration) {
+    Timer.builder("inferbus_generation_time_to_first_token")
+        .description("Time from a generative job starting to its first visible text")
+        .tags("model", model)
+        .publishPercentileHistogram()
+        .register(registry)
+        .record(duration);
+  }
+
   public void batch(String model, int items, int tokens) {
     DistributionSummary.builder("inferbus_inference_batch_size")
         .description("Inputs per inference batch")

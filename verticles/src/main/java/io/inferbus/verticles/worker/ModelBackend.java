@@ -19,6 +19,7 @@ interface ModelBackend extends AutoCloseable {
     return switch (model.spec().task()) {
       case EMBED -> new Embedding(EmbeddingPipeline.load(model.spec(), model.engine()));
       case NOOP -> new Noop(new NoopModel(model.delayMs()), model.engine().sessions());
+      case TRANSLITERATE -> throw new IllegalArgumentException("generative models run on a GenerationWorkerVerticle");
     };
   }
 

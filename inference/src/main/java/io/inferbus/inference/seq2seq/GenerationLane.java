@@ -1,0 +1,207 @@
+package io.inferbus.inference.seq2seq;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Continuous batching on one encoder/decoder session pair, on a thread of its own. Each turn:
+ * sequences waiting at the source join (encoded and given their first token together, when the
+ * {@link AdmissionPolicy} says a merge is worth it), then one decoder step runs for every live
+ * sequence of every job at once; ended and cancelled sequences leave, and the batch's caches are
+ * compacted when enough of them have. The listener hears every turn's new text in one call.
+ *
+ * <p>Greedy: each sequence takes its most likely token, except while it replays tokens it already
+ * wrote under a lost worker. It ends at eos or at its token limit.
+ */
+public final class GenerationLane implements Runnable {
+
+  /** Where sequences wait to join; called on the lane's thread, so it must be thread-safe. */
+  public interface Source {
+    /** Up to {@code maxSequences} sequences within {@code maxInputTokens} (at least one, if any waits), most urgent first. */
+    List<Sequence> take(int maxSequences, int maxInputTokens);
+
+    int waiting();
+  }
+
+  /** @param delta text that is new for the sequence (whole characters only); finished: it ended with this */
+  public record Emission(Sequence sequence, String delta, boolean finished) {}
+
+  /** @param rows decoder rows run (dead ones included); tokens: tokens written this turn */
+  public record TurnStats(int rows, int live, int tokens, int admitted, long nanos) {}
+
+  public interface Listener {
+    void onTurn(List<Emission> emissions, TurnStats stats);
+
+    /** The model failed on these sequences; they are out of the lane. */
+    void onFailure(List<Sequence> failed, Exception error);
+  }
+
+  /**
+   * @param maxActive sequences decoded at once on this lane
+   * @param maxPrefillTokens input tokens encoded in one turn (bounds a turn's latency for everyone else)
+   */
+  public record Limits(int maxActive, int maxPrefillTokens) {}
+
+  private final Seq2SeqModel model;
+  private final int lane;
+  private final Source source;
+  private final Listener listener;
+  private final Limits limits;
+  private final AdmissionPolicy policy = new AdmissionPolicy();
+  private final List<DecodeBatch> batches = new ArrayList<>();
+  private final Object signal = new Object();
+  private boolean woken;
+  private volatile boolean stopped;
+  private volatile int active;
+
+  public GenerationLane(Seq2SeqModel model, int lane, Source source, Listener listener, Limits limits) {
+    this.model = model;
+    this.lane = lane;
+    this.source = source;
+    this.listener = listener;
+    this.limits = limits;
+  }
+
+  /** New sequences are waiting at the source. */
+  public void wake() {
+    synchronized (signal) {
+      woken = true;
+      signal.notifyAll();
+    }
+  }
+
+  /** Ends the loop after the current turn; sequences still running are simply left (the owner hands their jobs back). */
+  public void stop() {
+    stopped = true;
+    wake();
+  }
+
+  @Override
+  public void run() {
+    while (!stopped) {
+      if (!turn()) {
+        synchronized (signal) {
+          if (!woken && !stopped) {
+            try {
+              signal.wait(50);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              return;
+            }
+          }
+          woken = false;
+        }
+      }
+    }
+  }
+
+  /** One turn; false when there was nothing to do. */
+  boolean turn() {
+    long began = System.nanoTime();
+    List<Emission> out = new ArrayList<>();
+    int admitted = admit(out);
+    int rows = 0;
+    int tokens = out.size();
+    for (DecodeBatch batch : List.copyOf(batches)) {
+      if (batch.live() == 0) {
+        continue;
+      }
+      rows += batch.rows().size();
+      try {
+        int[] next = batch.step();
+        tokens += choose(batch.rows(), next, out);
+      } catch (Exception e) {
+        batches.remove(batch);
+        listener.onFailure(batch.rows().stream().filter(Sequence::live).toList(), e);
+      }
+    }
+    tidy();
+    int live = live();
+    active = live;
+    if (!out.isEmpty() || admitted > 0) {
+      listener.onTurn(out, new TurnStats(rows, live, tokens, admitted, System.nanoTime() - began));
+    }
+    return live > 0 || admitted > 0 || (source.waiting() > 0 && live < limits.maxActive());
+  }
+
+  private int admit(List<Emission> out) {
+    int live = live();
+    int waiting = source.waiting();
+    if (!policy.admitNow(live, limits.maxActive(), waiting)) {
+      return 0;
+    }
+    List<Sequence> fresh = source.take(limits.maxActive() - live, limits.maxPrefillTokens());
+    if (fresh.isEmpty()) {
+      return 0;
+    }
+    policy.admitted();
+    try {
+      int[] first = new int[fresh.size()];
+      DecodeBatch joined = DecodeBatch.prefill(model, lane, fresh, first);
+      choose(fresh, first, out);
+      if (model.mixesLengths() && !batches.isEmpty()) {
+        batches.get(0).absorb(joined);
+      } else {
+        batches.add(joined);
+      }
+    } catch (Exception e) {
+      listener.onFailure(fresh, e);
+    }
+    return fresh.size();
+  }
+
+  /** Applies each live row's next token; returns how many tokens were written. */
+  private int choose(List<Sequence> rows, int[] tokens, List<Emission> out) {
+    int written = 0;
+    for (int i = 0; i < rows.size(); i++) {
+      Sequence row = rows.get(i);
+      if (!row.live()) {
+        continue;
+      }
+      boolean replaying = row.generated < row.replay.length;
+      int token = replaying ? row.replay[row.generated] : tokens[i];
+      if (!replaying && token == model.eosToken) {
+        row.done = true;
+        row.finish = Sequence.Finish.EOS;
+        out.add(new Emission(row, row.text.finish(), true));
+        continue;
+      }
+      String delta = row.text.push(token);
+      row.generated++;
+      row.nextInput = token;
+      written++;
+      if (row.generated >= row.maxNewTokens) {
+        row.done = true;
+        row.finish = Sequence.Finish.LENGTH;
+        out.add(new Emission(row, delta + row.text.finish(), true));
+      } else if (!delta.isEmpty()) {
+        out.add(new Emission(row, delta, false));
+      }
+    }
+    return written;
+  }
+
+  /** Drops batches with nobody left, and compacts one whose dead rows take a quarter of its steps. */
+  private void tidy() {
+    batches.removeIf(batch -> batch.live() == 0);
+    for (DecodeBatch batch : batches) {
+      int dead = batch.dead();
+      if (dead > 0 && dead * 4 >= batch.rows().size()) {
+        batch.compact();
+      }
+    }
+  }
+
+  /** Sequences decoding on this lane as of its last turn; any thread may ask. */
+  public int active() {
+    return active;
+  }
+
+  private int live() {
+    int live = 0;
+    for (DecodeBatch batch : batches) {
+      live += batch.live();
+    }
+    return live;
+  }
+}

@@ -1,0 +1,164 @@
+package io.inferbus.inference.seq2seq;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.inferbus.inference.EngineOptions;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/** The packaged ru-latn-cyrl model on ONNX Runtime, through the lanes the workers use. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class TransliterationModelTest {
+  static final String MODEL = "classpath:ru-latn-cyrl";
+  static final int PIECE_TOKENS = 24;
+  private Seq2SeqModel model;
+  private LocalGenerator generator;
+
+  @BeforeAll
+  void load() throws Exception {
+    model = Seq2SeqModel.load(MODEL, new EngineOptions(1, 1, "cpu", 1));
+    generator = new LocalGenerator(model, new GenerationLane.Limits(64, 4096), PIECE_TOKENS);
+  }
+
+  @AfterAll
+  void close() {
+    generator.close();
+    model.close();
+  }
+
+  private String alone(String latin) throws Exception {
+    return generator.generate(latin, 0, null).get(60, TimeUnit.SECONDS).text();
+  }
+
+  /** torch's greedy outputs of every held-out sentence, stored by the training script (evaluate.py). */
+  @Test
+  void greedyOutputEqualsTorchsOnTheWholeHeldOutSplit() throws Exception {
+    List<String[]> expected = ExportCheck.readPairs(Path.of("src/test/resources/ru-latn-cyrl/expected_greedy.tsv"));
+    assertTrue(expected.size() >= 1000, "held-out sentences: " + expected.size());
+    List<String> differences = ExportCheck.differences(model, expected, PIECE_TOKENS);
+    assertEquals(List.of(), differences);
+  }
+
+  @Test
+  void writesCyrillicForRomanisedRussian() throws Exception {
+    assertEquals("Привет, как дела?", alone("Privet, kak dela?"));
+    assertEquals("Это очень интересно", alone("Eto ochen interesno"), "э, and a soft sign the writer left out");
+    assertEquals("щука", alone("shchuka"));
+    assertEquals("Москва - столица России.", alone("Moskva - stolitsa Rossii."));
+  }
+
+  @Test
+  void aSentenceBatchedWithThirtyOneOthersGivesTheSameTextAsAlone() throws Exception {
+    List<String[]> sentences = ExportCheck.readPairs(Path.of("src/test/resources/ru-latn-cyrl/test.tsv")).subList(0, 32);
+    String target = sentences.get(7)[0];
+    String byItself = alone(target);
+    List<CompletableFuture<LocalGenerator.Result>> together = new ArrayList<>();
+    for (String[] sentence : sentences) {
+      together.add(generator.generate(sentence[0], 0, null));
+    }
+    assertEquals(byItself, together.get(7).get(60, TimeUnit.SECONDS).text());
+    for (int i = 0; i < together.size(); i++) {
+      assertEquals(alone(sentences.get(i)[0]), together.get(i).get(60, TimeUnit.SECONDS).text(), sentences.get(i)[0]);
+    }
+  }
+
+  /**
+   * Optimum's own merged decoders take no decoder_attention_mask: sequences that joined at different
+   * times then run as separate batches in each step. Same texts either way.
+   */
+  @Test
+  void withoutMixingCacheLengthsEachJoiningGroupRunsApartAndWritesTheSameTexts() throws Exception {
+    List<String[]> sentences = ExportCheck.readPairs(Path.of("src/test/resources/ru-latn-cyrl/test.tsv")).subList(40, 56);
+    try (Seq2SeqModel apart = Seq2SeqModel.load(MODEL, new EngineOptions(1, 1, "cpu", 1));
+         LocalGenerator cohorts = new LocalGenerator(withGroupsApart(apart), new GenerationLane.Limits(64, 64), PIECE_TOKENS)) {
+      List<CompletableFuture<LocalGenerator.Result>> results = new ArrayList<>();
+      for (String[] sentence : sentences) {
+        results.add(cohorts.generate(sentence[0], 0, null));
+      }
+      for (int i = 0; i < sentences.size(); i++) {
+        assertEquals(alone(sentences.get(i)[0]), results.get(i).get(60, TimeUnit.SECONDS).text(), sentences.get(i)[0]);
+      }
+    }
+  }
+
+  private static Seq2SeqModel withGroupsApart(Seq2SeqModel model) {
+    model.keepJoiningGroupsApart();
+    return model;
+  }
+
+  @Test
+  void streamedDeltasAreWholeCharactersAndAddUpToTheFinalText() throws Exception {
+    List<String> deltas = new CopyOnWriteArrayList<>();
+    String text = "Sverhdlinnoeslovobezprobelov, i eshchyo mnogo slov v odnom dlinnom predlozhenii! A potom eshchyo odno.";
+    LocalGenerator.Result result = generator.generate(text, 0, deltas::add).get(60, TimeUnit.SECONDS);
+    assertEquals(result.text(), String.join("", deltas));
+    assertTrue(deltas.size() > 20, "streamed piece by piece: " + deltas.size() + " deltas");
+    for (String delta : deltas) {
+      assertFalse(delta.isEmpty());
+      assertTrue(delta.codePoints().noneMatch(cp -> cp == 0xfffd || (cp >= 0xd800 && cp <= 0xdfff)), "whole characters only: " + delta);
+    }
+    assertTrue(result.generatedTokens() > result.text().length(), "two bytes a Cyrillic letter");
+  }
+
+  @Test
+  void aCancelledSequenceWritesNothingAfterTheStepItWasCancelledIn() throws Exception {
+    Sequence sequence = new Sequence(1, "long", model.codec().encode("dlinnoe slovo"), 300, new int[0], model.codec().newDecoder());
+    AtomicInteger afterCancel = new AtomicInteger();
+    CountDownLatch cancelled = new CountDownLatch(1);
+    List<Sequence> waiting = new CopyOnWriteArrayList<>(List.of(sequence));
+    GenerationLane[] lane = new GenerationLane[1];
+    lane[0] = new GenerationLane(model, 0, new GenerationLane.Source() {
+      @Override
+      public List<Sequence> take(int maxSequences, int maxInputTokens) {
+        List<Sequence> taken = List.copyOf(waiting);
+        waiting.clear();
+        return taken;
+      }
+
+      @Override
+      public int waiting() {
+        return waiting.size();
+      }
+    }, new GenerationLane.Listener() {
+      @Override
+      public void onTurn(List<GenerationLane.Emission> emissions, GenerationLane.TurnStats stats) {
+        if (cancelled.getCount() == 0) {
+          afterCancel.addAndGet(emissions.size());
+        } else if (!emissions.isEmpty()) {
+          sequence.cancel();
+          cancelled.countDown();
+        }
+      }
+
+      @Override
+      public void onFailure(List<Sequence> failed, Exception error) {}
+    }, new GenerationLane.Limits(8, 1024));
+    Thread thread = new Thread(lane[0]);
+    thread.start();
+    try {
+      assertTrue(cancelled.await(30, TimeUnit.SECONDS));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (lane[0].active() != 0) {
+        assertTrue(System.nanoTime() < deadline, "the lane let go of the cancelled sequence");
+        Thread.onSpinWait();
+      }
+      assertEquals(0, afterCancel.get(), "nothing written after the cancel");
+      assertTrue(sequence.generated() < 10, "stopped early: " + sequence.generated() + " tokens");
+    } finally {
+      lane[0].stop();
+      thread.join(10_000);
+    }
+  }
+}

@@ -1,0 +1,201 @@
+package io.inferbus.loadtest;
+
+import io.inferbus.inference.EngineOptions;
+import io.inferbus.inference.seq2seq.GenerationLane;
+import io.inferbus.inference.seq2seq.LocalGenerator;
+import io.inferbus.inference.seq2seq.Seq2SeqModel;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * The generative path, measured in turns within one run (this machine drifts by 10-50 % within minutes):
+ * <ol>
+ *   <li>continuous batching vs one sequence at a time: the same service, with up to 64 sequences per
+ *       decoder step and with 1, under 32 clients streaming single held-out sentences over SSE;</li>
+ *   <li>the service vs the raw engine (the same ONNX sessions and continuous batching in a loop, in
+ *       this JVM, no HTTP or bus), each kept 32 sentences busy;</li>
+ *   <li>time to first token ({@code started} to the first {@code progress} event) at 1 and at 32 clients.</li>
+ * </ol>
+ * Generated tokens/s are the services' own count ({@code generated_tokens} of each result).
+ *
+ * <pre>TransliterationBenchmark JAR SECONDS CLIENTS ROUNDS</pre>
+ */
+public final class TransliterationBenchmark {
+  private static final String TEST_SPLIT = "inference/src/test/resources/ru-latn-cyrl/test.tsv";
+  private static final String MODEL = "classpath:ru-latn-cyrl";
+  private static final int PIECE_TOKENS = 24;
+
+  private record Run(double tokensPerSecond, double jobsPerSecond, List<Double> firstTokenMillis, long tokens) {}
+
+  public static void main(String[] args) throws Exception {
+    Path jar = Path.of(args[0]);
+    int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 30;
+    int clients = args.length > 2 ? Integer.parseInt(args[2]) : 32;
+    int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 2;
+    List<String> sentences = Files.readAllLines(Path.of(TEST_SPLIT), StandardCharsets.UTF_8).stream()
+        .filter(l -> l.contains("\t")).map(l -> l.split("\t")[0]).toList();
+    Path logs = Files.createTempDirectory("inferbus-translit-bench");
+    System.out.printf("transliteration, %d held-out sentences, %d clients, %d s per measurement, %d rounds (logs in %s)%n",
+        sentences.size(), clients, seconds, rounds, logs);
+
+    List<Double> batchingRatios = new ArrayList<>();
+    List<Double> serviceRatios = new ArrayList<>();
+    List<Double> ttft32 = new ArrayList<>();
+    List<Double> ttft1 = new ArrayList<>();
+    for (int round = 1; round <= rounds; round++) {
+      Run batched;
+      Run single;
+      Run alone;
+      try (ServiceProcess service = service(jar, logs, "batched-" + round, 64)) {
+        int port = service.port;
+        warm(port, sentences, clients);
+        batched = serviceRun(port, sentences, clients, seconds);
+        alone = serviceRun(port, sentences, 1, Math.max(5, seconds / 3));
+      }
+      try (ServiceProcess service = service(jar, logs, "one-at-a-time-" + round, 1)) {
+        warm(service.port, sentences, clients);
+        single = serviceRun(service.port, sentences, clients, seconds);
+      }
+      Run raw = rawEngine(sentences, clients, seconds);
+      batchingRatios.add(batched.tokensPerSecond() / single.tokensPerSecond());
+      serviceRatios.add(batched.tokensPerSecond() / raw.tokensPerSecond());
+      ttft32.addAll(batched.firstTokenMillis());
+      ttft1.addAll(alone.firstTokenMillis());
+      System.out.printf("round %d: batched service %.0f tokens/s (%.1f jobs/s); one sequence at a time %.0f tokens/s (%.1f jobs/s); "
+              + "raw engine %.0f tokens/s -> batching %.2fx, service/raw %.2f%n", round, batched.tokensPerSecond(), batched.jobsPerSecond(),
+          single.tokensPerSecond(), single.jobsPerSecond(), raw.tokensPerSecond(), batchingRatios.get(round - 1), serviceRatios.get(round - 1));
+    }
+    System.out.printf("%n1. continuous batching vs one sequence at a time (%d clients): %.2fx (median of %s; goal >= 4)%n", clients,
+        median(batchingRatios), rounded(batchingRatios));
+    System.out.printf("2. service / raw engine: %.2f (median of %s; goal >= 0.85)%n", median(serviceRatios), rounded(serviceRatios));
+    Collections.sort(ttft1);
+    Collections.sort(ttft32);
+    System.out.printf("3. time to first token (started -> first progress): 1 client p50 %.1f ms p95 %.1f ms; %d clients p50 %.1f ms p95 %.1f ms%n",
+        ClosedLoopLoad.at(ttft1, 0.5), ClosedLoopLoad.at(ttft1, 0.95), clients, ClosedLoopLoad.at(ttft32, 0.5), ClosedLoopLoad.at(ttft32, 0.95));
+  }
+
+  private static ServiceProcess service(Path jar, Path logs, String name, int maxActive) throws Exception {
+    Path conf = logs.resolve(name + ".yaml");
+    Files.writeString(conf, """
+        models:
+          - id: ru-latn-cyrl
+            task: transliterate
+            model: classpath:ru-latn-cyrl
+            max-tokens: %d
+            sessions: 1
+            intra-op-threads: 1
+            device: cpu
+            max-active-sequences: %d
+            max-prefill-tokens: 2048
+        """.formatted(PIECE_TOKENS, maxActive));
+    int port = ServiceProcess.freePort();
+    ServiceProcess service = ServiceProcess.start(jar, List.of("--conf", conf.toString()), Map.of("INFERBUS_HTTP_PORT", String.valueOf(port)),
+        logs.resolve(name + ".log"));
+    service.port = port;
+    ServiceProcess.awaitReady(port);
+    return service;
+  }
+
+  private static void warm(int port, List<String> sentences, int clients) throws Exception {
+    serviceRun(port, sentences, clients, 5);
+  }
+
+  /** Closed loop: each client streams one sentence's job to its end, then sends the next. */
+  private static Run serviceRun(int port, List<String> sentences, int clients, int seconds) throws Exception {
+    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    AtomicLong tokens = new AtomicLong();
+    List<Double> firstToken = Collections.synchronizedList(new ArrayList<>());
+    ClosedLoopLoad.Figures figures = ClosedLoopLoad.run(clients, seconds, (client, n) -> {
+      String sentence = sentences.get((int) ((client * 7919L + n) % sentences.size()));
+      String body = "{\"task\":\"transliterate\",\"input\":" + json(sentence) + "}";
+      HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/jobs"))
+          .header("Content-Type", "application/json").header("Accept", "text/event-stream")
+          .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+      HttpResponse<Stream<String>> response = http.send(request, HttpResponse.BodyHandlers.ofLines());
+      long started = 0;
+      String event = "";
+      for (Iterator<String> lines = response.body().iterator(); lines.hasNext(); ) {
+        String line = lines.next();
+        if (line.startsWith("event: ")) {
+          event = line.substring(7);
+          if (event.equals("started")) {
+            started = System.nanoTime();
+          } else if (event.equals("progress") && started > 0) {
+            firstToken.add((System.nanoTime() - started) / 1e6);
+            started = 0;
+          }
+        } else if (line.startsWith("data: ") && event.equals("succeeded")) {
+          tokens.addAndGet(intField(line, "\"generated_tokens\":"));
+        }
+      }
+    });
+    return new Run(tokens.get() / figures.seconds(), figures.perSecond(), firstToken, tokens.get());
+  }
+
+  /** The same model, lane and limits in this JVM: sentences in, text out, nothing around it. */
+  private static Run rawEngine(List<String> sentences, int clients, int seconds) throws Exception {
+    try (Seq2SeqModel model = Seq2SeqModel.load(MODEL, new EngineOptions(1, 1, "cpu", 1));
+         LocalGenerator generator = new LocalGenerator(model, new GenerationLane.Limits(64, 2048), PIECE_TOKENS)) {
+      ClosedLoopLoad.run(clients, 5, (client, n) -> generator.generate(sentences.get((int) ((client * 7919L + n) % sentences.size())), 0, null)
+          .get(60, TimeUnit.SECONDS));
+      AtomicLong tokens = new AtomicLong();
+      ClosedLoopLoad.Figures figures = ClosedLoopLoad.run(clients, seconds, (client, n) -> tokens.addAndGet(
+          generator.generate(sentences.get((int) ((client * 7919L + n) % sentences.size())), 0, null).get(60, TimeUnit.SECONDS).generatedTokens()));
+      return new Run(tokens.get() / figures.seconds(), figures.perSecond(), List.of(), tokens.get());
+    }
+  }
+
+  private static long intField(String line, String key) {
+    int at = line.indexOf(key);
+    if (at < 0) {
+      return 0;
+    }
+    int from = at + key.length();
+    int to = from;
+    while (to < line.length() && Character.isDigit(line.charAt(to))) {
+      to++;
+    }
+    return Long.parseLong(line.substring(from, to));
+  }
+
+  private static String json(String text) {
+    StringBuilder out = new StringBuilder("\"");
+    for (char c : text.toCharArray()) {
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        default -> {
+          if (c < 0x20) {
+            out.append(String.format("\\u%04x", (int) c));
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    return out.append('"').toString();
+  }
+
+  private static double median(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    return sorted.get(sorted.size() / 2);
+  }
+
+  private static List<String> rounded(List<Double> values) {
+    return values.stream().map(v -> String.format("%.2f", v)).toList();
+  }
+}
