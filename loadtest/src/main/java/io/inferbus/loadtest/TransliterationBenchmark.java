@@ -109,8 +109,9 @@ public final class TransliterationBenchmark {
     return service;
   }
 
+  /** Long enough for the JIT to compile the hot paths (C2 was still at work after 5 s). */
   private static void warm(int port, List<String> sentences, int clients) throws Exception {
-    serviceRun(port, sentences, clients, 5);
+    serviceRun(port, sentences, clients, 10);
   }
 
   /** Closed loop: each client streams one sentence's job to its end, then sends the next. */
@@ -149,7 +150,7 @@ public final class TransliterationBenchmark {
   private static Run rawEngine(List<String> sentences, int clients, int seconds) throws Exception {
     try (Seq2SeqModel model = Seq2SeqModel.load(MODEL, new EngineOptions(1, 1, "cpu", 1));
          LocalGenerator generator = new LocalGenerator(model, new GenerationLane.Limits(64, 2048), PIECE_TOKENS)) {
-      ClosedLoopLoad.run(clients, 5, (client, n) -> generator.generate(sentences.get((int) ((client * 7919L + n) % sentences.size())), 0, null)
+      ClosedLoopLoad.run(clients, 10, (client, n) -> generator.generate(sentences.get((int) ((client * 7919L + n) % sentences.size())), 0, null)
           .get(60, TimeUnit.SECONDS));
       AtomicLong tokens = new AtomicLong();
       ClosedLoopLoad.Figures figures = ClosedLoopLoad.run(clients, seconds, (client, n) -> tokens.addAndGet(

@@ -4,8 +4,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
@@ -20,33 +18,49 @@ import java.util.Set;
  * each row's entries right-aligned (padding on the left, masked); cross-attention
  * {@code [rows, heads, encoderColumns, headDim]}, left-aligned. A step reads the caches where they lie
  * and has ONNX Runtime write the grown self caches straight into a second set of buffers (pinned
- * outputs), so steady decoding copies nothing. Only a change of rows (sequences joining or
- * leaving) rebuilds the layout.
+ * outputs), so steady decoding copies nothing.
+ *
+ * <p>Rows are the outermost dimension, so a change of rows touches only the rows that change: a
+ * sequence that joins is written after the last row (its one cache entry in the last column), and
+ * one that leaves takes the last row in its place. The whole layout is rebuilt only when it must
+ * grow, or when a long-finished sequence leaves more left padding than the live ones need.
  *
  * <p>Confined to one lane's thread.
  */
 final class DecodeBatch {
+  /** Spare columns allocated with the caches, so they grow without moving for this many steps. */
+  private static final int SPARE_COLUMNS = 32;
+
   private final Seq2SeqModel model;
+  private final BufferPool pool;
   private final OrtSession decoder;
   private final List<Sequence> rows;
+  private final int rowCapacity;
   private int columns;
   private int encoderColumns;
   private FloatBuffer[] self;
   private FloatBuffer[] grown;
   private FloatBuffer[] cross;
-  private FloatBuffer zeros = direct(0);
+  private FloatBuffer zeros;
 
-  private DecodeBatch(Seq2SeqModel model, int lane, List<Sequence> rows) {
+  private DecodeBatch(Seq2SeqModel model, int lane, BufferPool pool, List<Sequence> rows, int rowCapacity) {
     this.model = model;
+    this.pool = pool;
     this.decoder = model.decoder(lane);
     this.rows = rows;
+    this.rowCapacity = Math.max(rowCapacity, rows.size());
     this.self = new FloatBuffer[2 * model.layers];
     this.grown = new FloatBuffer[2 * model.layers];
     this.cross = new FloatBuffer[2 * model.layers];
+    this.zeros = pool.take(0);
   }
 
   List<Sequence> rows() {
     return rows;
+  }
+
+  int columns() {
+    return columns;
   }
 
   int live() {
@@ -59,20 +73,12 @@ final class DecodeBatch {
     return live;
   }
 
-  /** Rows that ended or were cancelled but still take a place in each step. */
-  int dead() {
-    return rows.size() - live();
-  }
-
-  int columns() {
-    return columns;
-  }
-
   /**
    * Encodes new sequences and runs their first decoder step from the start token: the batch they
-   * form, and each one's most likely first token (in {@code firstTokens}).
+   * form (room for {@code rowCapacity} rows), and each one's most likely first token (in {@code firstTokens}).
    */
-  static DecodeBatch prefill(Seq2SeqModel model, int lane, List<Sequence> fresh, int[] firstTokens) throws OrtException {
+  static DecodeBatch prefill(Seq2SeqModel model, int lane, BufferPool pool, List<Sequence> fresh, int rowCapacity, int[] firstTokens)
+      throws OrtException {
     int k = fresh.size();
     int s = fresh.stream().mapToInt(Sequence::inputTokens).max().orElse(1);
     LongBuffer ids = LongBuffer.allocate(k * s);
@@ -83,7 +89,7 @@ final class DecodeBatch {
         mask.put(t < row.input.length ? 1 : 0);
       }
     }
-    DecodeBatch batch = new DecodeBatch(model, lane, new ArrayList<>(fresh));
+    DecodeBatch batch = new DecodeBatch(model, lane, pool, new ArrayList<>(fresh), rowCapacity);
     var env = model.env();
     List<OnnxTensor> inputs = new ArrayList<>();
     try {
@@ -109,11 +115,16 @@ final class DecodeBatch {
           argmax(((OnnxTensor) first.get("logits").orElseThrow()).getFloatBuffer(), k, firstTokens);
           batch.columns = 1;
           batch.encoderColumns = s;
+          int h = model.heads;
+          int d = model.headDim;
           for (int layer = 0; layer < model.layers; layer++) {
             for (int kv = 0; kv < 2; kv++) {
               String name = kv == 0 ? "key" : "value";
-              batch.self[2 * layer + kv] = copyOf(((OnnxTensor) first.get("present." + layer + ".decoder." + name).orElseThrow()).getFloatBuffer());
-              batch.cross[2 * layer + kv] = copyOf(((OnnxTensor) first.get("present." + layer + ".encoder." + name).orElseThrow()).getFloatBuffer());
+              int slot = 2 * layer + kv;
+              batch.self[slot] = batch.pool.take(batch.rowCapacity * h * (1 + SPARE_COLUMNS) * d);
+              batch.self[slot].put(0, ((OnnxTensor) first.get("present." + layer + ".decoder." + name).orElseThrow()).getFloatBuffer(), 0, k * h * d);
+              batch.cross[slot] = batch.pool.take(batch.rowCapacity * h * s * d);
+              batch.cross[slot].put(0, ((OnnxTensor) first.get("present." + layer + ".encoder." + name).orElseThrow()).getFloatBuffer(), 0, k * h * s * d);
             }
           }
         }
@@ -143,7 +154,9 @@ final class DecodeBatch {
       Map<String, OnnxTensor> feed = new HashMap<>();
       feed.put("input_ids", track(tensors, OnnxTensor.createTensor(env, ids.flip(), new long[] {b, 1})));
       if (zeros.capacity() < b * model.hiddenSize) {
-        zeros = direct(b * model.hiddenSize);
+        pool.give(zeros);
+        zeros = pool.take(b * model.hiddenSize);
+        zeros.put(0, new float[b * model.hiddenSize]);
       }
       feed.put("encoder_hidden_states", track(tensors, tensor(zeros, b, 1, model.hiddenSize)));
       feed.put("encoder_attention_mask", track(tensors, OnnxTensor.createTensor(env, encoderMask(), new long[] {b, encoderColumns})));
@@ -158,7 +171,8 @@ final class DecodeBatch {
           feed.put("past_key_values." + layer + ".decoder." + name, track(tensors, tensor(self[slot], b, h, columns, d)));
           feed.put("past_key_values." + layer + ".encoder." + name, track(tensors, tensor(cross[slot], b, h, encoderColumns, d)));
           if (grown[slot] == null || grown[slot].capacity() < grownSize) {
-            grown[slot] = direct(b * h * (columns + 1 + 32) * d);
+            pool.give(grown[slot]);
+            grown[slot] = pool.take(rowCapacity * h * (columns + 1 + SPARE_COLUMNS) * d);
           }
           pinned.put("present." + layer + ".decoder." + name, track(tensors, tensor(grown[slot], b, h, columns + 1, d)));
         }
@@ -181,65 +195,135 @@ final class DecodeBatch {
     }
   }
 
-  /** Rows that join: this batch's live rows, then {@code other}'s, in one layout. Needs the decoder mask. */
-  void absorb(DecodeBatch other) {
-    List<Sequence> kept = new ArrayList<>();
-    List<DecodeBatch> from = new ArrayList<>();
-    List<Integer> at = new ArrayList<>();
-    for (int r = 0; r < rows.size(); r++) {
-      if (rows.get(r).live()) {
-        kept.add(rows.get(r));
-        from.add(this);
-        at.add(r);
-      }
-    }
-    for (int r = 0; r < other.rows.size(); r++) {
-      if (other.rows.get(r).live()) {
-        kept.add(other.rows.get(r));
-        from.add(other);
-        at.add(r);
-      }
-    }
-    rebuild(kept, from, at);
-  }
-
-  /** Drops rows that ended or were cancelled. */
-  void compact() {
-    absorb(new DecodeBatch(model, 0, new ArrayList<>()));
-  }
-
-  private void rebuild(List<Sequence> kept, List<DecodeBatch> from, List<Integer> at) {
+  /**
+   * The rows of a freshly prefilled batch join this one, after its last row; needs the decoder mask
+   * (their caches are one entry long, this batch's are longer). {@code fresh} is used up.
+   */
+  void absorb(DecodeBatch fresh) {
+    removeEnded();
     int h = model.heads;
     int d = model.headDim;
-    int b = kept.size();
-    int newColumns = kept.stream().mapToInt(row -> row.history).max().orElse(0);
-    int newEncoder = kept.stream().mapToInt(Sequence::inputTokens).max().orElse(0);
-    FloatBuffer[] newSelf = new FloatBuffer[2 * model.layers];
-    FloatBuffer[] newCross = new FloatBuffer[2 * model.layers];
+    int b = rows.size();
+    int k = fresh.rows.size();
+    if (b + k > rowCapacity || fresh.encoderColumns > encoderColumns || b == 0) {
+      List<Sequence> all = new ArrayList<>(rows);
+      all.addAll(fresh.rows);
+      rebuild(all, fresh, Math.max(rowCapacity, b + k));
+      return;
+    }
+    int rowSize = h * columns * d;
+    int crossRowSize = h * encoderColumns * d;
+    ensureColumns(columns);
     for (int slot = 0; slot < 2 * model.layers; slot++) {
-      newSelf[slot] = direct(b * h * (newColumns + 32) * d);
-      newCross[slot] = direct(b * h * newEncoder * d);
-      for (int r = 0; r < b; r++) {
-        DecodeBatch source = from.get(r);
-        int sourceRow = at.get(r);
-        Sequence row = kept.get(r);
+      for (int i = 0; i < k; i++) {
         for (int head = 0; head < h; head++) {
-          int length = row.history * d;
-          int src = ((sourceRow * h + head) * source.columns + source.columns - row.history) * d;
-          int dst = ((r * h + head) * newColumns + newColumns - row.history) * d;
-          newSelf[slot].put(dst, source.self[slot], src, length);
-          int enc = row.inputTokens() * d;
-          newCross[slot].put((r * h + head) * newEncoder * d, source.cross[slot], (sourceRow * h + head) * source.encoderColumns * d, enc);
+          int at = (b + i) * rowSize + (head * columns + columns - 1) * d;
+          self[slot].put(at, fresh.self[slot], (i * h + head) * d, d);
+          cross[slot].put((b + i) * crossRowSize + head * encoderColumns * d, fresh.cross[slot], (i * h + head) * fresh.encoderColumns * d,
+              fresh.encoderColumns * d);
         }
       }
     }
+    rows.addAll(fresh.rows);
+    fresh.release();
+  }
+
+  /**
+   * Drops rows that ended or were cancelled: the last row takes each one's place. When every live
+   * row's cache is much shorter than the layout (its longest rows have left), the layout shrinks.
+   */
+  void removeEnded() {
+    int h = model.heads;
+    int d = model.headDim;
+    for (int r = 0; r < rows.size(); ) {
+      if (rows.get(r).live()) {
+        r++;
+        continue;
+      }
+      int last = rows.size() - 1;
+      if (r != last) {
+        for (int slot = 0; slot < 2 * model.layers; slot++) {
+          self[slot].put(r * h * columns * d, self[slot], last * h * columns * d, h * columns * d);
+          cross[slot].put(r * h * encoderColumns * d, cross[slot], last * h * encoderColumns * d, h * encoderColumns * d);
+        }
+        rows.set(r, rows.get(last));
+      }
+      rows.remove(last);
+    }
+    int longest = rows.stream().mapToInt(row -> row.history).max().orElse(0);
+    if (!rows.isEmpty() && columns - longest >= SPARE_COLUMNS) {
+      rebuild(new ArrayList<>(rows), null, rowCapacity);
+    }
+  }
+
+  /** Keeps the self caches' capacity for the present columns (and the step after). */
+  private void ensureColumns(int needed) {
+    int size = rowCapacity * model.heads * (needed + 1) * model.headDim;
+    for (int slot = 0; slot < 2 * model.layers; slot++) {
+      if (self[slot].capacity() < size) {
+        FloatBuffer bigger = pool.take(rowCapacity * model.heads * (needed + 1 + SPARE_COLUMNS) * model.headDim);
+        bigger.put(0, self[slot], 0, rows.size() * model.heads * columns * model.headDim);
+        pool.give(self[slot]);
+        self[slot] = bigger;
+      }
+    }
+  }
+
+  /** A new layout for {@code all}: rows of this batch, then those of {@code fresh} (null: none), each right-aligned. */
+  private void rebuild(List<Sequence> all, DecodeBatch fresh, int capacity) {
+    int h = model.heads;
+    int d = model.headDim;
+    int b = all.size();
+    int newColumns = Math.max(1, all.stream().mapToInt(row -> row.history).max().orElse(1));
+    int newEncoder = all.stream().mapToInt(Sequence::inputTokens).max().orElse(1);
+    int own = rows.size();
+    FloatBuffer[] newSelf = new FloatBuffer[2 * model.layers];
+    FloatBuffer[] newCross = new FloatBuffer[2 * model.layers];
+    for (int slot = 0; slot < 2 * model.layers; slot++) {
+      newSelf[slot] = pool.take(capacity * h * (newColumns + 1 + SPARE_COLUMNS) * d);
+      newCross[slot] = pool.take(capacity * h * newEncoder * d);
+      for (int r = 0; r < b; r++) {
+        DecodeBatch source = r < own ? this : fresh;
+        int sourceRow = r < own ? r : r - own;
+        Sequence row = all.get(r);
+        for (int head = 0; head < h; head++) {
+          int src = ((sourceRow * h + head) * source.columns + source.columns - row.history) * d;
+          int dst = ((r * h + head) * newColumns + newColumns - row.history) * d;
+          newSelf[slot].put(dst, source.self[slot], src, row.history * d);
+          newCross[slot].put((r * h + head) * newEncoder * d, source.cross[slot], (sourceRow * h + head) * source.encoderColumns * d,
+              row.inputTokens() * d);
+        }
+      }
+    }
+    if (fresh != null) {
+      fresh.release();
+    }
+    for (int slot = 0; slot < 2 * model.layers; slot++) {
+      pool.give(self[slot]);
+      pool.give(grown[slot]);
+      pool.give(cross[slot]);
+      grown[slot] = null;
+    }
     rows.clear();
-    rows.addAll(kept);
+    rows.addAll(all);
     self = newSelf;
     cross = newCross;
-    grown = new FloatBuffer[2 * model.layers];
     columns = newColumns;
     encoderColumns = newEncoder;
+  }
+
+  /** Gives the caches back to the lane's pool: the batch is done. */
+  void release() {
+    for (int slot = 0; slot < self.length; slot++) {
+      pool.give(self[slot]);
+      pool.give(grown[slot]);
+      pool.give(cross[slot]);
+      self[slot] = null;
+      grown[slot] = null;
+      cross[slot] = null;
+    }
+    pool.give(zeros);
+    zeros = null;
   }
 
   private LongBuffer selfMask() {
@@ -283,16 +367,6 @@ final class DecodeBatch {
       buffer.put(value);
     }
     return buffer.flip();
-  }
-
-  static FloatBuffer direct(int floats) {
-    return ByteBuffer.allocateDirect(Math.max(1, floats) * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-  }
-
-  private static FloatBuffer copyOf(FloatBuffer data) {
-    FloatBuffer copy = direct(data.remaining());
-    copy.put(0, data, data.position(), data.remaining());
-    return copy;
   }
 
   /** The most likely token of each row's last position ({@code logits} is [rows, 1, vocabulary]). */

@@ -14,14 +14,14 @@ class AdmissionPolicyTest {
   }
 
   @Test
-  void aBusyLaneWaitsForAGroupOrForThreeTurns() {
+  void aBusyLaneWaitsForAGroupOrForEightTurns() {
     AdmissionPolicy policy = new AdmissionPolicy();
-    assertTrue(policy.admitNow(40, 64, 10), "a quarter as many waiting as running");
+    assertTrue(policy.admitNow(40, 64, 20), "half as many waiting as running");
     policy.admitted();
-    assertFalse(policy.admitNow(40, 64, 1));
-    assertFalse(policy.admitNow(40, 64, 1));
-    assertFalse(policy.admitNow(40, 64, 1));
-    assertTrue(policy.admitNow(40, 64, 1), "no sequence waits more than three turns");
+    for (int turn = 0; turn < AdmissionPolicy.MAX_TURNS_WAITED; turn++) {
+      assertFalse(policy.admitNow(40, 64, 1));
+    }
+    assertTrue(policy.admitNow(40, 64, 1), "no sequence waits more than eight turns");
   }
 
   @Test

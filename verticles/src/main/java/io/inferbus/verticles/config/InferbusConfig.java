@@ -100,8 +100,11 @@ public record InferbusConfig(
     }
   }
 
-  /** @param prefetchJobs jobs a worker holds beyond those running (0: two per session) */
-  public record WorkerConfig(int batchItems, int batchTokens, int batchWaitMs, int prefetchJobs) {}
+  /**
+   * @param prefetchJobs jobs a worker holds beyond those running (0: two per session)
+   * @param streamIntervalMs generative jobs: how often a job's new text becomes a progress event
+   */
+  public record WorkerConfig(int batchItems, int batchTokens, int batchWaitMs, int prefetchJobs, int streamIntervalMs) {}
 
   /**
    * A generative model's continuous batching, per lane (session).
@@ -176,7 +179,8 @@ public record InferbusConfig(
             worker.integer("batch-items", 1, 100_000),
             worker.integer("batch-tokens", 1, Integer.MAX_VALUE),
             worker.integer("batch-wait-ms", 0, 60_000),
-            worker.integer("prefetch-jobs", 0, 100_000)),
+            worker.integer("prefetch-jobs", 0, 100_000),
+            worker.integer("stream-interval-ms", 0, 60_000)),
         models(root),
         new ClusterConfig(
             cluster.string("host"),

@@ -31,6 +31,8 @@ final class GeneratingJob extends HeldJob {
   int generatedTokens;
   long startedNanos;
   boolean firstTextSeen;
+  /** When the job's text was last reported; 0: never, so the first text goes out at once. */
+  long reportedNanos;
 
   GeneratingJob(JobRequest request, int attempt, int pieceTokens) {
     super(request, attempt);

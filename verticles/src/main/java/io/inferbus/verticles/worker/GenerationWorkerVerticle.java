@@ -47,6 +47,7 @@ public final class GenerationWorkerVerticle extends WorkerVerticle<GeneratingJob
   private final List<GenerationLane> lanes = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private Seq2SeqModel engine;
+  private JobMetrics.GenerationMeters meters;
 
   public GenerationWorkerVerticle(ModelConfig model, WorkerConfig settings, Duration agingBound, Duration drainTimeout, JobJournal journal,
       JobRecovery recovery, JobMetrics metrics, WorkerDirectory directory, String node) {
@@ -68,6 +69,7 @@ public final class GenerationWorkerVerticle extends WorkerVerticle<GeneratingJob
       }
       metrics.watchWorker(model.id(), () -> (int) lanes.stream().filter(l -> l.active() > 0).count(), this::waitingJobsGauge);
       metrics.watchGeneration(model.id(), () -> lanes.stream().mapToInt(GenerationLane::active).sum());
+      meters = metrics.generation(model.id());
       return engine.lanes();
     });
   }
@@ -173,7 +175,7 @@ public final class GenerationWorkerVerticle extends WorkerVerticle<GeneratingJob
 
   /** Applies one lane turn: every job's news becomes its progress events; finished jobs succeed. */
   private void applyTurn(List<GenerationLane.Emission> emissions, GenerationLane.TurnStats stats) {
-    metrics.generationTurn(model.id(), stats.live(), stats.tokens(), Duration.ofNanos(stats.nanos()));
+    meters.turn(stats.live(), stats.tokens(), Duration.ofNanos(stats.nanos()));
     Set<GeneratingJob> touched = new LinkedHashSet<>();
     for (GenerationLane.Emission emission : emissions) {
       PieceRef ref = (PieceRef) emission.sequence().owner();
@@ -184,11 +186,17 @@ public final class GenerationWorkerVerticle extends WorkerVerticle<GeneratingJob
       job.wrote(ref, emission.delta(), emission.sequence(), emission.finished());
       touched.add(job);
     }
+    long now = System.nanoTime();
+    long interval = settings.streamIntervalMs() * 1_000_000L;
     for (GeneratingJob job : touched) {
+      if (!job.complete() && job.reportedNanos != 0 && now - job.reportedNanos < interval) {
+        continue;
+      }
+      job.reportedNanos = now;
       List<JsonObject> progress = job.progress();
       if (!job.firstTextSeen && progress.stream().anyMatch(p -> !p.getString("delta").isEmpty())) {
         job.firstTextSeen = true;
-        metrics.timeToFirstToken(model.id(), Duration.ofNanos(System.nanoTime() - job.startedNanos));
+        meters.firstToken().record(Duration.ofNanos(now - job.startedNanos));
       }
       if (job.complete()) {
         succeed(job, progress);
