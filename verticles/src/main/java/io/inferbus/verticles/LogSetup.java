@@ -23,14 +23,17 @@ final class LogSetup {
   /**
    * Held here because java.util.logging keeps loggers weakly and would forget their levels: DJL's
    * CUDA probe on CPU hosts, Hazelcast's CP note (we use no CP structures), Micrometer's duplicate
-   * Vert.x gauge, and Hazelcast's routine INFO chatter (joins, partitions, connections).
+   * Vert.x gauge, Hazelcast's routine INFO chatter (joins, partitions, connections), and Vert.x's
+   * note of messages that reach a consumer while it is being unregistered.
    */
   private static final List<Logger> TUNED = List.of(
       level("ai.djl", Level.WARNING),
       level("ai.djl.util.cuda", Level.SEVERE),
       level("com.hazelcast", Level.WARNING),
       level("com.hazelcast.cp.CPSubsystem", Level.SEVERE),
-      level("io.micrometer.core.instrument.MeterRegistry", Level.SEVERE));
+      level("io.micrometer.core.instrument.MeterRegistry", Level.SEVERE),
+      // a message for a consumer being unregistered: routine while a node shuts down
+      level("io.vertx.core.eventbus.impl.MessageConsumerImpl", Level.SEVERE));
 
   /**
    * Hazelcast warnings that are routine when a member is killed or leaves: each one is followed by

@@ -121,5 +121,10 @@ public final class RedisServer implements AutoCloseable {
   @Override
   public void close() {
     kill();
+    try (var files = Files.walk(dir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    } catch (IOException e) {
+      // a temp dir left behind harms nothing
+    }
   }
 }
