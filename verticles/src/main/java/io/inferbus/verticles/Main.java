@@ -42,8 +42,9 @@ public final class Main {
 
       Any setting can also come from an environment variable: INFERBUS_ + the key path in
       upper case with '_' for '.', '-' and list indexes, e.g. INFERBUS_HTTP_PORT=9090,
-      INFERBUS_MODELS_0_SESSIONS=4. A variable one index past the end of a list adds an entry:
-      INFERBUS_MODELS_1_ID=noop INFERBUS_MODELS_1_TASK=noop serves the noop model too. A variable
+      INFERBUS_MODELS_0_SESSIONS=4. A variable one index past the end of a list adds an entry
+      (the defaults list two models): INFERBUS_MODELS_2_ID=noop INFERBUS_MODELS_2_TASK=noop serves
+      the noop model too. A variable
       or key that names no setting stops start-up. See README.md for every setting.
       """;
 

@@ -15,14 +15,14 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The generative path over HTTP and SSE with the packaged ru-latn-cyrl model: text streamed as it grows. */
+/** The generative path over HTTP and SSE with the packaged ru-latn-cyrl model: text streamed as it grows (every decoder step reported). */
 class TransliterationTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static TestNode node;
 
   @BeforeAll
   static void startNode() {
-    node = TestNode.start(Map.of());
+    node = TestNode.start(Map.of("INFERBUS_WORKER_STREAM_INTERVAL_MS", "0"));
   }
 
   @AfterAll

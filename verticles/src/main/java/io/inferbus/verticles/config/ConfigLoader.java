@@ -23,7 +23,7 @@ import org.yaml.snakeyaml.error.YAMLException;
  * Packaged defaults ({@code conf/inferbus.yaml}), then packaged profiles ({@code conf/<name>.yaml}),
  * then --conf files, each laid over what came before, then environment variables named after the
  * keys of the merged tree. A variable one index past the end of a list adds an entry to it
- * ({@code INFERBUS_MODELS_1_ID=noop}, {@code INFERBUS_MODELS_1_TASK=noop}). An {@code INFERBUS_}
+ * ({@code INFERBUS_MODELS_2_ID=noop}, {@code INFERBUS_MODELS_2_TASK=noop}). An {@code INFERBUS_}
  * variable that names no setting stops start-up, as does a key in a file that nothing reads.
  */
 public final class ConfigLoader {

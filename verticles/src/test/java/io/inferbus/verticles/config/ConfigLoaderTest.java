@@ -109,15 +109,15 @@ class ConfigLoaderTest {
 
   @Test
   void variablesOneIndexPastTheEndOfAListAddAnEntry() {
-    InferbusConfig config = ConfigLoader.load(null, Map.of("INFERBUS_MODELS_1_ID", "noop", "INFERBUS_MODELS_1_TASK", "noop",
-        "INFERBUS_MODELS_1_DELAY_MS", "5"));
-    assertEquals(2, config.models().size());
-    assertEquals("noop", config.models().get(1).id());
-    assertEquals(5, config.models().get(1).delayMs());
-    ConfigException incomplete = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, Map.of("INFERBUS_MODELS_1_ID", "noop")));
-    assertTrue(incomplete.getMessage().contains("models[1].task"), incomplete.getMessage());
-    ConfigException gap = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, Map.of("INFERBUS_MODELS_2_ID", "noop")));
-    assertTrue(gap.getMessage().contains("INFERBUS_MODELS_2_ID"), gap.getMessage());
+    InferbusConfig config = ConfigLoader.load(null, Map.of("INFERBUS_MODELS_2_ID", "noop", "INFERBUS_MODELS_2_TASK", "noop",
+        "INFERBUS_MODELS_2_DELAY_MS", "5"));
+    assertEquals(3, config.models().size(), "the two packaged models and the new one");
+    assertEquals("noop", config.models().get(2).id());
+    assertEquals(5, config.models().get(2).delayMs());
+    ConfigException incomplete = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, Map.of("INFERBUS_MODELS_2_ID", "noop")));
+    assertTrue(incomplete.getMessage().contains("models[2].task"), incomplete.getMessage());
+    ConfigException gap = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, Map.of("INFERBUS_MODELS_3_ID", "noop")));
+    assertTrue(gap.getMessage().contains("INFERBUS_MODELS_3_ID"), gap.getMessage());
   }
 
   @Test
