@@ -114,8 +114,11 @@ class JobApiTest {
     assertEquals(List.of(4L, 5L), rest.stream().map(SseRecorder.Event::id).toList());
     assertEquals(all.get(4).data(), rest.get(1).data());
 
-    List<SseRecorder.Event> none = node.stream(HttpMethod.GET, "/v1/jobs/" + id + "/events", null, Map.of("Last-Event-ID", "5")).awaitEnd(WAIT);
-    assertEquals(List.of(), none, "a client that saw the end gets a stream that closes at once");
+    SseRecorder afterTheEnd = node.stream(HttpMethod.GET, "/v1/jobs/" + id + "/events", null, Map.of("Last-Event-ID", "5"));
+    assertEquals(List.of(), afterTheEnd.awaitEnd(WAIT));
+    assertEquals(204, afterTheEnd.response().statusCode(), "a client that saw the end is told not to reconnect (SSE's 204)");
+    HttpResponse<Buffer> raw = node.get("/v1/jobs/" + id + "/events");
+    assertTrue(raw.bodyAsString().startsWith("retry: 2000\n\n"), "streams tell browsers how soon to reconnect: " + raw.bodyAsString());
 
     HttpResponse<Buffer> bad = node.send(HttpMethod.GET, "/v1/jobs/" + id + "/events?last_event_id=abc", null, null);
     assertError(bad, 400, "invalid_last_event_id");

@@ -109,6 +109,12 @@ public final class ApiVerticle extends VerticleBase {
     new JobRoutes(vertx, config, jobs, streams).mount(router, body);
     new OpenAiRoutes(config, jobs, directory, streams).mount(router, body);
     new HealthRoutes(config, jobs, directory, redis, registry, nodeId).mount(router);
+    if (config.bridge().enabled()) {
+      new BridgeRoutes(vertx, config, jobs, keys, streams, registry).mount(router);
+    }
+    if (config.http().webPage()) {
+      new PageRoutes().mount(router);
+    }
     router.route().failureHandler(this::handleFailure);
     router.errorHandler(404, ctx -> respondError(ctx, new ApiError(ErrorCode.NOT_FOUND, "no such route: " + safePath(ctx))));
     router.errorHandler(405, ctx -> respondError(ctx,

@@ -15,6 +15,7 @@ import io.vertx.core.http.HttpServerResponse;
  * here and a wake-up at the client). The headers leave with the first events.
  */
 final class SseStream {
+  static final long RECONNECT_MILLIS = 2000;
   private final Vertx vertx;
   private final Context context;
   private final HttpServerResponse response;
@@ -45,6 +46,8 @@ final class SseStream {
     response.closeHandler(v -> stop());
     response.drainHandler(v -> feed.resume());
     heartbeatTimer = vertx.setPeriodic(heartbeatMillis, id -> heartbeat());
+    // How long a browser's EventSource waits before it reconnects (with Last-Event-ID) when a stream breaks.
+    pending().appendString("retry: ").appendString(Long.toString(RECONNECT_MILLIS)).appendString("\n\n");
     feed.start(this::send, this::finish).onComplete(caughtUp -> openIfSilent());
   }
 

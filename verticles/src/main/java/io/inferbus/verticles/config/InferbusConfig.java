@@ -29,7 +29,8 @@ public record InferbusConfig(
     RedisConfig redis,
     CacheConfig cache,
     RateLimitsConfig rateLimits,
-    AuthConfig auth) {
+    AuthConfig auth,
+    BridgeConfig bridge) {
 
   public enum Role {
     API, WORKER, ALL;
@@ -59,8 +60,14 @@ public record InferbusConfig(
 
   public record DrainConfig(int timeoutSeconds) {}
 
-  /** @param corsOrigins origins whose pages may call the API from a browser; empty: same origin only */
-  public record HttpConfig(String host, int port, int maxBodyBytes, int sseHeartbeatSeconds, List<String> corsOrigins) {}
+  /**
+   * @param corsOrigins origins whose pages may call the API (and use the bridge) from a browser; empty: same origin only
+   * @param webPage whether the web page is served at /
+   */
+  public record HttpConfig(String host, int port, int maxBodyBytes, int sseHeartbeatSeconds, List<String> corsOrigins, boolean webPage) {}
+
+  /** The event-bus bridge for JavaScript clients. */
+  public record BridgeConfig(boolean enabled, int pingTimeoutSeconds, int maxHandlersPerSocket, int maxFrameBytes) {}
 
   /**
    * @param url empty: no Redis (in-memory cache, per-node rate limits, jobs in the cluster's maps)
@@ -146,7 +153,7 @@ public record InferbusConfig(
   /** The same settings with the role and clustering the command line asked for. */
   public InferbusConfig withNode(NodeConfig node) {
     return new InferbusConfig(node, http, limits, jobs, scheduling, worker, models, cluster, management, dispatch, drain,
-        redis, cache, rateLimits, auth);
+        redis, cache, rateLimits, auth, bridge);
   }
 
   static InferbusConfig from(JsonObject tree) {
@@ -166,7 +173,8 @@ public record InferbusConfig(
             http.integer("port", 0, 65535),
             http.integer("max-body-bytes", 1024, Integer.MAX_VALUE),
             http.integer("sse-heartbeat-seconds", 1, 3600),
-            commaSeparated(http.optionalString("cors-origins"))),
+            commaSeparated(http.optionalString("cors-origins")),
+            http.bool("web-page")),
         new LimitsConfig(limits.integer("max-inputs", 1, 1_000_000), limits.integer("max-input-chars", 1, Integer.MAX_VALUE)),
         new JobsConfig(
             jobs.integer("retention-seconds", 1, Integer.MAX_VALUE),
@@ -199,7 +207,8 @@ public record InferbusConfig(
         redis(root.section("redis")),
         cache(root.section("cache")),
         rateLimits(root.section("rate-limits")),
-        auth(root.section("auth")));
+        auth(root.section("auth")),
+        bridge(root.section("bridge"), http.integer("max-body-bytes", 1024, Integer.MAX_VALUE)));
     config.checkTiers();
     config.checkAuth();
     root.checkEverythingRead();
@@ -228,6 +237,12 @@ public record InferbusConfig(
     }
     return new RedisConfig(url, r.string("key-prefix"), jobStore, r.integer("command-timeout-ms", 1, 600_000),
         r.integer("breaker-failures", 1, 1000), r.integer("breaker-reset-ms", 1, 3_600_000), r.integer("node-ttl-seconds", 2, 3600));
+  }
+
+  private static BridgeConfig bridge(Settings b, int maxBodyBytes) {
+    int maxFrame = b.integer("max-frame-bytes", 0, Integer.MAX_VALUE);
+    return new BridgeConfig(b.bool("enabled"), b.integer("ping-timeout-seconds", 5, 3600), b.integer("max-handlers-per-socket", 1, 10_000),
+        maxFrame == 0 ? maxBodyBytes : maxFrame);
   }
 
   private static CacheConfig cache(Settings c) {

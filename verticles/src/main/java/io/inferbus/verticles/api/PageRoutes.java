@@ -1,0 +1,27 @@
+package io.inferbus.verticles.api;
+
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.StaticHandler;
+
+/**
+ * The web page at {@code /} and its assets, every one from the jar (no CDN): its own scripts and the
+ * vendored SockJS and event-bus bridge clients. Mounted after the API, so it answers only paths the
+ * API does not have; what it does not have falls through to the API's JSON 404.
+ */
+final class PageRoutes {
+  /** The page may load its own scripts and styles and talk to its own origin; nothing else. */
+  private static final String PAGE_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+      + "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+  void mount(Router router) {
+    StaticHandler assets = StaticHandler.create("webroot").setCachingEnabled(false).setIndexPage("index.html").setDirectoryListing(false);
+    router.route("/*").method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD)
+        .handler(this::pageHeaders).handler(assets);
+  }
+
+  private void pageHeaders(RoutingContext ctx) {
+    ctx.response().headers().set("Content-Security-Policy", PAGE_POLICY).set("Cache-Control", "no-cache");
+    ctx.next();
+  }
+}
