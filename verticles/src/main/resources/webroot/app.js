@@ -183,6 +183,9 @@
         if (data.index !== undefined) {
           job.texts[data.index] = data.text;
           showTexts(job.texts);
+          if (data.done < data.total && data.total === 1) {
+            $('progress').removeAttribute('value');  // one input being written: the bar shows activity, not a share
+          }
         }
         break;
       case 'succeeded':

@@ -32,6 +32,15 @@ final class JsClients {
     return run(List.of("node", "--test", "--test-reporter=spec", file), env, timeoutSeconds);
   }
 
+  /** Starts one test file and leaves it running: the caller reads its output as it comes (to act on cues it prints). */
+  static Process start(String file, Map<String, String> env) throws IOException, InterruptedException {
+    installPackages();
+    ProcessBuilder builder = new ProcessBuilder(List.of("node", "--test", "--test-reporter=spec", file)).directory(DIR.toFile())
+        .redirectErrorStream(true);
+    builder.environment().putAll(env);
+    return builder.start();
+  }
+
   private static String run(List<String> command, Map<String, String> env, int timeoutSeconds) throws IOException, InterruptedException {
     ProcessBuilder builder = new ProcessBuilder(command).directory(DIR.toFile()).redirectErrorStream(true);
     builder.environment().putAll(env);
