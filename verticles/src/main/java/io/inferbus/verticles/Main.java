@@ -1,5 +1,9 @@
 package io.inferbus.verticles;
 
+import io.inferbus.verticles.cli.CancelCommand;
+import io.inferbus.verticles.cli.StatusCommand;
+import io.inferbus.verticles.cli.SubmitCommand;
+import io.inferbus.verticles.cli.WatchCommand;
 import io.inferbus.verticles.config.ConfigException;
 import io.inferbus.verticles.config.ConfigLoader;
 import io.inferbus.verticles.config.InferbusConfig;
@@ -11,63 +15,89 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-public final class Main {
-  private static final String USAGE = """
-      Usage: java -jar inferbus.jar [options]
+/**
+ * {@code java -jar inferbus.jar}: with no command it runs a service node; {@code submit},
+ * {@code status}, {@code watch} and {@code cancel} are the client.
+ */
+@Command(name = "inferbus", mixinStandardHelpOptions = true, version = "inferbus 0.1.0", sortOptions = false,
+    subcommands = {SubmitCommand.class, StatusCommand.class, WatchCommand.class, CancelCommand.class},
+    description = {
+        "Runs the inferbus service: HTTP API, event bus and ONNX model workers in one JVM.",
+        "With no options it serves whoever calls it on this machine (127.0.0.1:8080), with no",
+        "limits, no Redis and no network. The commands below are its client."},
+    footer = {
+        "",
+        "Three nodes on one machine:",
+        "  java -jar inferbus.jar --cluster --role api",
+        "  INFERBUS_MANAGEMENT_PORT=9101 java -jar inferbus.jar --cluster --role worker",
+        "  INFERBUS_MANAGEMENT_PORT=9102 java -jar inferbus.jar --cluster --role worker",
+        "",
+        "Any setting can also come from an environment variable: INFERBUS_ + the key path in",
+        "upper case with '_' for '.', '-' and list indexes, e.g. INFERBUS_HTTP_PORT=9090,",
+        "INFERBUS_MODELS_0_SESSIONS=4. A variable one index past the end of a list adds an entry",
+        "(the defaults list two models): INFERBUS_MODELS_2_ID=noop INFERBUS_MODELS_2_TASK=noop serves",
+        "the noop model too. A variable or key that names no setting stops start-up.",
+        "See README.md for every setting.",
+        "",
+        "Client: java -jar inferbus.jar submit --task transliterate \"privet mir\"   (see submit --help)"})
+public final class Main implements Callable<Integer> {
+  @Option(names = {"--conf", "-conf"}, paramLabel = "FILE",
+      description = "YAML or JSON settings laid over the packaged defaults; may be given several times, each laid over the ones before")
+  private List<Path> confFiles = new ArrayList<>();
 
-      Runs the inferbus service: HTTP API, event bus and ONNX model workers in one JVM.
-      With no options it serves whoever calls it on this machine (127.0.0.1:8080), with no
-      limits, no Redis and no network.
+  @Option(names = "--profile", paramLabel = "NAME",
+      description = "packaged settings laid over the defaults before any --conf file: 'production' binds 0.0.0.0, limits anonymous "
+          + "callers and key tiers, and keeps jobs and cache in Redis (conf/production.yaml)")
+  private List<String> profiles = new ArrayList<>();
 
-      Options:
-        --conf FILE          YAML or JSON settings laid over the packaged defaults; may be given
-                             several times, each laid over the ones before
-        --profile NAME       packaged settings laid over the defaults before any --conf file:
-                             'production' binds 0.0.0.0, limits anonymous callers and key tiers,
-                             and keeps jobs and cache in Redis (see conf/production.yaml)
-        --cluster            join a Hazelcast cluster (cluster.* settings; cluster.xml in the jar)
-        --role ROLE          api: HTTP/SSE only, no model; worker: models, no public HTTP (health and
-                             metrics on management.port); all: both (default)
-        --help               print this help and exit
+  @Option(names = "--cluster", description = "join a Hazelcast cluster (cluster.* settings; cluster.xml in the jar)")
+  private boolean cluster;
 
-      Three nodes on one machine:
-        java -jar inferbus.jar --cluster --role api
-        INFERBUS_MANAGEMENT_PORT=9101 java -jar inferbus.jar --cluster --role worker
-        INFERBUS_MANAGEMENT_PORT=9102 java -jar inferbus.jar --cluster --role worker
-
-      Any setting can also come from an environment variable: INFERBUS_ + the key path in
-      upper case with '_' for '.', '-' and list indexes, e.g. INFERBUS_HTTP_PORT=9090,
-      INFERBUS_MODELS_0_SESSIONS=4. A variable one index past the end of a list adds an entry
-      (the defaults list two models): INFERBUS_MODELS_2_ID=noop INFERBUS_MODELS_2_TASK=noop serves
-      the noop model too. A variable
-      or key that names no setting stops start-up. See README.md for every setting.
-      """;
+  @Option(names = "--role", paramLabel = "ROLE", converter = RoleConverter.class,
+      description = "api: HTTP/SSE only, no model; worker: models, no public HTTP (health and metrics on management.port); all: both (default)")
+  private Role role;
 
   private Main() {}
 
-  private record Options(List<String> profiles, List<Path> confFiles, Optional<Boolean> clustered, Optional<Role> role) {}
-
-  public static void main(String[] args) throws InterruptedException {
+  public static void main(String[] args) {
     System.setProperty("java.util.logging.manager", LogManagerUntilExit.class.getName());
-    if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
-      System.out.print(USAGE);
-      return;
+    int exit = new CommandLine(new Main()).setUsageHelpWidth(100).execute(args);
+    if (exit != 0) {
+      System.exit(exit);
     }
-    Options options = parse(args);
+  }
+
+  static final class RoleConverter implements CommandLine.ITypeConverter<Role> {
+    @Override
+    public Role convert(String value) {
+      if (!List.of("api", "worker", "all").contains(value)) {
+        throw new CommandLine.TypeConversionException("--role needs api, worker or all, got '" + value + "'");
+      }
+      return Role.valueOf(value.toUpperCase(Locale.ROOT));
+    }
+  }
+
+  /** Runs a node until SIGTERM; returns only when start-up fails. */
+  @Override
+  public Integer call() throws InterruptedException {
     long begin = System.nanoTime();
     InferbusConfig config;
     try {
-      InferbusConfig loaded = ConfigLoader.load(options.profiles(), options.confFiles(), System.getenv());
-      config = loaded.withNode(new NodeConfig(options.role().orElse(loaded.node().role()),
-          options.clustered().orElse(loaded.node().clustered()), loaded.node().eventLoops()));
+      InferbusConfig loaded = ConfigLoader.load(profiles, confFiles, System.getenv());
+      config = loaded.withNode(new NodeConfig(Optional.ofNullable(role).orElse(loaded.node().role()),
+          cluster || loaded.node().clustered(), loaded.node().eventLoops()));
     } catch (ConfigException e) {
-      fail(e.getMessage());
-      return;
+      System.err.println("inferbus: " + e.getMessage());
+      return 2;
     }
     String nodeId = NodeIds.create(config.node().role());
     LogSetup.install(nodeId);
@@ -77,12 +107,12 @@ public final class Main {
       holding = holdPort(config, nodeId);
     } catch (IllegalStateException e) {
       System.err.println("inferbus failed to start: " + e.getMessage());
-      System.exit(1);
-      return;
+      return 1;
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Future<InferbusNode> starting = InferbusNode.start(config, nodeId, () -> holding.ifPresent(StartingServer::close));
     AtomicBoolean shuttingDown = new AtomicBoolean();
+    int[] exit = {0};
     // A SIGTERM during start-up waits for it to end before closing: exiting while ONNX Runtime loads a
     // model crashes in native code.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -103,13 +133,14 @@ public final class Main {
         })
         .onFailure(failure -> {
           holding.ifPresent(StartingServer::close);
-          stopped.countDown();
           if (!shuttingDown.get()) {
             System.err.println("inferbus failed to start: " + failure.getMessage());
-            System.exit(1);
+            exit[0] = 1;
           }
+          stopped.countDown();
         });
     stopped.await();
+    return exit[0];
   }
 
   /** The port this node will serve, taken at once: a clash is reported before the slow part of start-up. */
@@ -121,40 +152,5 @@ public final class Main {
     return config.management().port() <= 0 ? Optional.empty()
         : Optional.of(StartingServer.open(config.management().host(), config.management().port(),
             "management.port / INFERBUS_MANAGEMENT_PORT (each worker on a machine needs its own)", nodeId));
-  }
-
-  private static Options parse(String[] args) {
-    List<String> profiles = new ArrayList<>();
-    List<Path> confFiles = new ArrayList<>();
-    Boolean clustered = null;
-    Role role = null;
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--conf", "-conf" -> confFiles.add(Path.of(value(args, ++i, "--conf needs a file name")));
-        case "--profile" -> profiles.add(value(args, ++i, "--profile needs a name, e.g. production"));
-        case "--cluster" -> clustered = true;
-        case "--role" -> {
-          String name = value(args, ++i, "--role needs api, worker or all");
-          if (!List.of("api", "worker", "all").contains(name)) {
-            fail("--role needs api, worker or all, got '" + name + "'");
-          }
-          role = Role.valueOf(name.toUpperCase(Locale.ROOT));
-        }
-        default -> fail("unknown option " + args[i] + " (try --help)");
-      }
-    }
-    return new Options(profiles, confFiles, Optional.ofNullable(clustered), Optional.ofNullable(role));
-  }
-
-  private static String value(String[] args, int i, String missing) {
-    if (i >= args.length || args[i].startsWith("--")) {
-      fail(missing);
-    }
-    return args[i];
-  }
-
-  private static void fail(String message) {
-    System.err.println("inferbus: " + message);
-    System.exit(2);
   }
 }

@@ -42,7 +42,8 @@ class CommandLineIT {
   void helpListsTheOptionsAndRoles() throws Exception {
     Run help = run(Map.of(), "--help");
     assertEquals(0, help.exitCode());
-    for (String option : List.of("--cluster", "--role", "api", "worker", "all", "-conf", "INFERBUS_")) {
+    for (String option : List.of("--cluster", "--role", "api", "worker", "all", "--conf", "--profile", "INFERBUS_", "submit", "status",
+        "watch", "cancel")) {
       assertTrue(help.output().contains(option), option + " in: " + help.output());
     }
   }
