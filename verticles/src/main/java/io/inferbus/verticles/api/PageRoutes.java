@@ -6,8 +6,8 @@ import io.vertx.ext.web.handler.StaticHandler;
 
 /**
  * The web page at {@code /} and its assets, every one from the jar (no CDN): its own scripts and the
- * vendored SockJS and event-bus bridge clients. Mounted after the API, so it answers only paths the
- * API does not have; what it does not have falls through to the API's JSON 404.
+ * vendored SockJS and event-bus bridge clients. Only the page's own paths are routed here, so any
+ * other path keeps the API's headers and its JSON 404.
  */
 final class PageRoutes {
   /** The page may load its own scripts and styles and talk to its own origin; nothing else. */
@@ -16,7 +16,8 @@ final class PageRoutes {
 
   void mount(Router router) {
     StaticHandler assets = StaticHandler.create("webroot").setCachingEnabled(false).setIndexPage("index.html").setDirectoryListing(false);
-    router.route("/*").method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD)
+    router.routeWithRegex("/|/index\\.html|/app\\.(js|css)|/vendor/[A-Za-z0-9._-]+")
+        .method(io.vertx.core.http.HttpMethod.GET).method(io.vertx.core.http.HttpMethod.HEAD)
         .handler(this::pageHeaders).handler(assets);
   }
 
