@@ -93,6 +93,9 @@ public final class InferbusNode {
     HazelcastCluster cluster = HazelcastCluster.join(config.cluster(), nodeId);
     LOG.info(() -> "joined the cluster in " + (System.nanoTime() - joining) / 1_000_000 + " ms: " + cluster.members().size() + " member(s)");
     var clusterManager = cluster.clusterManager();
+    io.micrometer.core.instrument.Gauge.builder("inferbus_cluster_members", () -> cluster.members().size())
+        .description("Members of the Hazelcast cluster, as this node sees them")
+        .register(registry);
     return builder.withClusterManager(clusterManager).buildClustered()
         .compose(vertx -> deploy(vertx, Optional.of(cluster), nodeId, config, registry, releasePort))
         .onFailure(failure -> cluster.leave());
@@ -109,7 +112,7 @@ public final class InferbusNode {
       return config.node().eventLoops();
     }
     boolean runsCpuModels = config.node().role().runsModels() && config.models().stream()
-        .anyMatch(m -> m.spec().task() != Task.NOOP && m.engine().device().equals("cpu"));
+        .anyMatch(m -> m.spec().task() != Task.NOOP && !m.engine().device().startsWith("cuda"));
     return runsCpuModels ? Math.max(1, cores / 4) : 2 * cores;
   }
 

@@ -11,11 +11,13 @@ import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.regex.Pattern;
+import io.inferbus.verticles.config.InferbusConfig;
 
 /**
  * One line per record, each naming this node, with no stack traces: an operator reads what
- * happened, and nothing a client sends can make the log grow by pages. Libraries are kept to what
- * an operator acts on.
+ * happened, and nothing a client sends can make the log grow by pages. Lines about a job carry its
+ * id and trace id. Text for people, or one JSON object a line for log collectors. Libraries are
+ * kept to what an operator acts on.
  */
 final class LogSetup {
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
@@ -51,14 +53,75 @@ final class LogSetup {
 
   private LogSetup() {}
 
-  static void install(String nodeId) {
+  /** Our own loggers: {@code log.level: debug} lowers only these (libraries stay at their levels). */
+  private static final Logger OWN = Logger.getLogger("io.inferbus");
+
+  static void install(String nodeId, InferbusConfig.LogConfig config) {
     Logger root = Logger.getLogger("");
-    Formatter formatter = new NodeFormatter(nodeId);
+    Formatter formatter = config.json() ? new JsonFormatter(nodeId) : new NodeFormatter(nodeId);
+    if (config.debug()) {
+      OWN.setLevel(Level.FINE);
+    }
     Filter quiet = record -> !(record.getLoggerName() != null && record.getLoggerName().startsWith("com.hazelcast")
         && record.getLevel().intValue() < Level.SEVERE.intValue() && record.getMessage() != null && ROUTINE.matcher(record.getMessage()).find());
     for (Handler handler : root.getHandlers()) {
       handler.setFormatter(formatter);
       handler.setFilter(quiet);
+      if (config.debug()) {
+        handler.setLevel(Level.FINE);
+      }
+    }
+  }
+
+  static JobLog.Context jobOf(LogRecord record) {
+    Object[] parameters = record.getParameters();
+    if (parameters != null) {
+      for (Object parameter : parameters) {
+        if (parameter instanceof JobLog.Context context) {
+          return context;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The thrown exception's class and first message line: never its stack. */
+  static String errorOf(LogRecord record) {
+    Throwable thrown = record.getThrown();
+    if (thrown == null) {
+      return null;
+    }
+    return thrown.getClass().getSimpleName() + (thrown.getMessage() == null ? "" : ": " + thrown.getMessage().lines().findFirst().orElse(""));
+  }
+
+  /** One JSON object a line: time, level, node, logger, message, and job, trace_id and error when there are. */
+  private static final class JsonFormatter extends Formatter {
+    private final String nodeId;
+
+    JsonFormatter(String nodeId) {
+      this.nodeId = nodeId;
+    }
+
+    @Override
+    public String format(LogRecord record) {
+      io.vertx.core.json.JsonObject line = new io.vertx.core.json.JsonObject()
+          .put("time", Instant.ofEpochMilli(record.getMillis()).toString())
+          .put("level", record.getLevel().getName())
+          .put("node", nodeId)
+          .put("logger", NodeFormatter.shortName(record.getLoggerName()))
+          .put("message", formatMessage(record));
+      JobLog.Context job = jobOf(record);
+      if (job != null) {
+        line.put("job", job.jobId());
+        if (job.traceId() != null) {
+          line.put("trace_id", job.traceId());
+        }
+      }
+      String error = errorOf(record);
+      if (error != null) {
+        line.put("error", error);
+      }
+      return line.encode() + System.lineSeparator();
     }
   }
 
@@ -75,18 +138,22 @@ final class LogSetup {
           .append(TIME.format(Instant.ofEpochMilli(record.getMillis()))).append(' ')
           .append(record.getLevel().getName()).append(" [").append(nodeId).append("] ")
           .append(shortName(record.getLoggerName())).append(" - ").append(formatMessage(record));
-      Throwable thrown = record.getThrown();
-      if (thrown != null) {
-        line.append(" (").append(thrown.getClass().getSimpleName());
-        if (thrown.getMessage() != null) {
-          line.append(": ").append(thrown.getMessage().lines().findFirst().orElse(""));
+      JobLog.Context job = jobOf(record);
+      if (job != null) {
+        line.append(" [job ").append(job.jobId());
+        if (job.traceId() != null) {
+          line.append(" trace ").append(job.traceId());
         }
-        line.append(')');
+        line.append(']');
+      }
+      String error = errorOf(record);
+      if (error != null) {
+        line.append(" (").append(error).append(')');
       }
       return line.append(System.lineSeparator()).toString();
     }
 
-    private static String shortName(String logger) {
+    static String shortName(String logger) {
       if (logger == null) {
         return "";
       }

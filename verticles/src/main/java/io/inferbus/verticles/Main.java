@@ -100,7 +100,7 @@ public final class Main implements Callable<Integer> {
       return 2;
     }
     String nodeId = NodeIds.create(config.node().role());
-    LogSetup.install(nodeId);
+    LogSetup.install(nodeId, config.log());
     Logger log = Logger.getLogger("inferbus");
     Optional<StartingServer> holding;
     try {

@@ -24,8 +24,12 @@ final class BridgeClient implements AutoCloseable {
     WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/eventbus/websocket");
     headers.forEach(options::addHeader);
     this.socket = ApiClient.await(client.connect(options));
-    socket.handler(frame -> received.add(new JsonObject(frame)));
-    socket.closeHandler(v -> closed = true);
+    try {
+      socket.closeHandler(v -> closed = true);
+      socket.handler(frame -> received.add(new JsonObject(frame)));
+    } catch (IllegalStateException alreadyClosed) {
+      closed = true;
+    }
   }
 
   BridgeClient(int port) {

@@ -255,7 +255,7 @@ class JobApiTest {
     finishedJob(node.postJson("/v1/jobs", embedJob("count me").put("priority", "low")).bodyAsJsonObject().getString("id"));
     String metrics = node.get("/metrics").bodyAsString();
     assertTrue(metrics.contains("inferbus_jobs_submitted_total{model=\"all-minilm-l6-v2\",priority=\"low\",task=\"embed\"}"), metrics);
-    assertTrue(metrics.contains("inferbus_jobs_finished_total{model=\"all-minilm-l6-v2\",outcome=\"succeeded\",priority=\"low\",task=\"embed\"}"));
+    assertTrue(metrics.contains("inferbus_jobs_finished_total{error=\"none\",model=\"all-minilm-l6-v2\",outcome=\"succeeded\",priority=\"low\",task=\"embed\"}"));
     assertTrue(metrics.contains("inferbus_job_queue_wait_seconds_bucket{"));
     assertTrue(metrics.contains("inferbus_job_run_seconds_count{"));
     assertTrue(metrics.contains("inferbus_inference_batch_size_count{model=\"all-minilm-l6-v2\"}"));

@@ -9,7 +9,12 @@ import io.inferbus.verticles.cache.ResultCache;
 import io.inferbus.verticles.config.InferbusConfig;
 import io.inferbus.verticles.dispatch.JobDispatcher;
 import io.inferbus.verticles.jobs.JobJournal;
+import io.inferbus.verticles.config.InferbusConfig.ModelConfig;
 import io.inferbus.verticles.jobs.StoreUnavailableException;
+import io.inferbus.verticles.metrics.JobMetrics;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import io.inferbus.verticles.redis.RedisGateway;
 import io.inferbus.verticles.worker.WorkerDirectory;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -46,6 +51,8 @@ public final class ApiVerticle extends VerticleBase {
   private final Clock clock;
   private final String nodeId;
   private final ApiKeys keys;
+  private final JobMetrics metrics;
+  private final Map<String, Integer> workersPerModel = new ConcurrentHashMap<>();
   private JobService jobs;
   private OpenStreams streams;
   private HttpServer server;
@@ -65,6 +72,20 @@ public final class ApiVerticle extends VerticleBase {
     this.clock = clock;
     this.nodeId = nodeId;
     this.keys = new ApiKeys(config.auth(), config.rateLimits());
+    this.metrics = new JobMetrics(registry);
+  }
+
+  /** Workers per model as this node sees them, refreshed each second: a model at 0 cannot be served. */
+  private void watchWorkersPerModel() {
+    for (ModelConfig model : config.models()) {
+      metrics.watch("inferbus_model_workers", "Workers serving the model, as this API node sees them", () -> workersPerModel.getOrDefault(model.id(), 0),
+          "model", model.id());
+    }
+    vertx.setPeriodic(1, 1000, t -> directory.workers().onSuccess(workers -> {
+      Map<String, Integer> counts = new HashMap<>();
+      workers.forEach(w -> counts.merge(w.model(), 1, Integer::sum));
+      config.models().forEach(m -> workersPerModel.put(m.id(), counts.getOrDefault(m.id(), 0)));
+    }));
   }
 
   @Override
@@ -73,6 +94,8 @@ public final class ApiVerticle extends VerticleBase {
         registry);
     jobs = new JobService(vertx, config, intake, journal, dispatcher, limiter);
     streams = new OpenStreams(vertx);
+    metrics.watch("inferbus_open_streams", "SSE streams, waiting synchronous calls and bridge subscriptions open on this API node", streams::count);
+    watchWorkersPerModel();
     String address = config.http().host() + ":" + config.http().port();
     return vertx.createHttpServer()
         .requestHandler(setupRouter())
@@ -186,6 +209,7 @@ public final class ApiVerticle extends VerticleBase {
       LOG.warning(() -> "unexpected failure on " + ctx.request().method() + " " + safePath(ctx) + ": " + describe(ctx));
       error = new ApiError(ErrorCode.INTERNAL_ERROR, "the service failed to handle this request");
     }
+    metrics.refused(error.code().wireName(), error.status());
     respondError(ctx, error);
   }
 

@@ -25,6 +25,15 @@ final class BridgeMetrics {
     open.decrementAndGet();
   }
 
+  /** A request over the bridge refused with an API error: counted with the HTTP ones. */
+  void refusedRequest(String code, int status) {
+    Counter.builder("inferbus_requests_refused")
+        .description("Requests refused, by error code (rate_limited, queue_full, 4xx validation, 503 ...)")
+        .tags("code", code, "status", String.valueOf(status))
+        .register(registry)
+        .increment();
+  }
+
   void refused(String reason) {
     Counter.builder("inferbus_bridge_refused_frames")
         .description("Bridge frames (and connections) refused, by reason")

@@ -130,7 +130,7 @@ final class BridgeSocket {
 
   private Future<JsonObject> submit(JsonObject body, JsonObject headers) {
     Caller caller = caller(headers);
-    JobSubmission submission = JobSubmission.fromJobRequest(body, config);
+    JobSubmission submission = JobSubmission.fromJobRequest(body, config).tracedBy(header(headers, "traceparent"));
     return jobs.submit(caller, submission, decision -> {}).map(job -> job.toJson().put("events", EVENTS + job.id()));
   }
 
@@ -235,6 +235,7 @@ final class BridgeSocket {
 
   private JsonObject errorBody(Throwable failure) {
     if (failure instanceof ApiError error) {
+      metrics.refusedRequest(error.code().wireName(), error.status());
       return error.toJson();
     }
     if (failure instanceof io.inferbus.verticles.jobs.StoreUnavailableException) {

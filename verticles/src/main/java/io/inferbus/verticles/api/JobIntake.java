@@ -1,6 +1,7 @@
 package io.inferbus.verticles.api;
 
 import io.inferbus.verticles.ErrorCode;
+import io.inferbus.verticles.JobLog;
 import io.inferbus.verticles.cache.CacheKey;
 import io.inferbus.verticles.cache.JobClaims;
 import io.inferbus.verticles.cache.ResultCache;
@@ -11,6 +12,7 @@ import io.inferbus.verticles.jobs.JobEventType;
 import io.inferbus.verticles.jobs.JobJournal;
 import io.inferbus.verticles.jobs.JobRecord;
 import io.inferbus.verticles.jobs.JobRequest;
+import io.inferbus.verticles.jobs.Traceparent;
 import io.inferbus.verticles.worker.WorkerDirectory;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,6 +30,7 @@ import java.util.function.BooleanSupplier;
  * handed to the dispatcher. Nothing is accepted that the job store could not record.
  */
 final class JobIntake {
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(JobIntake.class.getName());
   private final Vertx vertx;
   private final InferbusConfig config;
   private final JobJournal journal;
@@ -68,6 +71,7 @@ final class JobIntake {
 
   private Future<JobRecord> answerFromCache(JobSubmission submission, String key, JsonObject result) {
     JobRequest request = request(submission, key);
+    JobLog.event(LOG, request.id(), request.traceparent(), () -> "answered from the cache");
     return journal.open(queued(request), request, nodeId)
         .compose(opened -> journal.succeedWithoutRunning(opened.id(), opened.attempt(), opened.total(), result).map(done -> done.orElse(opened)));
   }
@@ -89,6 +93,9 @@ final class JobIntake {
       Future<Optional<String>> leader = key == null ? Future.succeededFuture(Optional.empty())
           : claims.claim(key, request.id(), submission.deadlineMs());
       return leader.compose(leading -> journal.open(queued(request), request, nodeId).onSuccess(opened -> {
+        JobLog.event(LOG, request.id(), request.traceparent(), () -> "accepted: " + request.task().wireName() + " on " + model + ", "
+            + request.inputs().size() + " input(s), priority " + request.priority().wireName()
+            + (leading.isPresent() ? ", following identical job " + leading.get() : ""));
         if (leading.isPresent()) {
           follow(leading.get(), request, opened);
         } else {
@@ -127,11 +134,13 @@ final class JobIntake {
   private JobRequest request(JobSubmission submission, String key) {
     long now = clock.millis();
     return new JobRequest(UUID.randomUUID().toString(), submission.task(), submission.model().id(), submission.priority(), now,
-        now + submission.deadlineMs(), submission.inputs(), key, submission.maxNewTokens());
+        now + submission.deadlineMs(), submission.inputs(), key, submission.maxNewTokens(),
+        submission.traceparent() != null ? submission.traceparent() : Traceparent.begin());
   }
 
   private static JobRecord queued(JobRequest request) {
-    return JobRecord.queued(request.id(), request.task(), request.model(), request.priority(), request.inputs().size(), request.submittedAt());
+    return JobRecord.queued(request.id(), request.task(), request.model(), request.priority(), request.inputs().size(), request.submittedAt(),
+        request.traceparent());
   }
 
   private ApiError noWorker(String model) {

@@ -6,6 +6,7 @@ import static io.inferbus.verticles.api.HttpReplies.jsonBody;
 import static io.inferbus.verticles.api.HttpReplies.respond;
 
 import io.inferbus.verticles.config.InferbusConfig;
+import io.inferbus.verticles.jobs.Traceparent;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -35,11 +36,14 @@ final class JobRoutes {
   }
 
   private void handleSubmit(RoutingContext ctx) {
-    JobSubmission submission = JobSubmission.fromJobRequest(jsonBody(ctx), config);
+    JobSubmission submission = JobSubmission.fromJobRequest(jsonBody(ctx), config).tracedBy(ctx.request().getHeader(Traceparent.HEADER));
     boolean stream = wantsEventStream(ctx);
     jobs.submit(caller(ctx), submission, decision -> HttpReplies.addRateLimitHeaders(ctx, decision))
         .onSuccess(job -> {
           ctx.response().putHeader("Location", jobPath(job.id()));
+          if (job.traceparent() != null) {
+            ctx.response().putHeader(Traceparent.HEADER, job.traceparent());
+          }
           if (stream) {
             streamEvents(ctx, job.id(), 0, false);
           } else {

@@ -1,6 +1,7 @@
 package io.inferbus.verticles.api;
 
 import io.inferbus.verticles.ErrorCode;
+import io.inferbus.verticles.JobLog;
 import io.inferbus.verticles.access.Caller;
 import io.inferbus.verticles.access.RateDecision;
 import io.inferbus.verticles.access.RateLimiter;
@@ -20,6 +21,7 @@ import java.util.UUID;
  * rule lives here once, so it cannot differ between protocols.
  */
 public final class JobService {
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(JobService.class.getName());
   private final Vertx vertx;
   private final InferbusConfig config;
   private final JobIntake intake;
@@ -85,6 +87,7 @@ public final class JobService {
         ? Future.failedFuture(alreadyEnded(job))
         : journal.cancel(job.id()).compose(cancelled -> {
           if (cancelled.isPresent()) {
+            JobLog.event(LOG, id, cancelled.get().traceparent(), () -> "cancelled by its client");
             dispatcher.cancel(id);
             return Future.succeededFuture(cancelled.get());
           }

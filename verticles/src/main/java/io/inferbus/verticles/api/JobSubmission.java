@@ -5,6 +5,7 @@ import io.inferbus.inference.Priority;
 import io.inferbus.inference.Task;
 import io.inferbus.verticles.config.InferbusConfig;
 import io.inferbus.verticles.config.InferbusConfig.ModelConfig;
+import io.inferbus.verticles.jobs.Traceparent;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -16,7 +17,13 @@ import java.util.List;
  * @param deadlineMs how long the job may wait for a worker to start it
  * @param maxNewTokens generative tasks: output tokens per input piece, 0 for the model's default
  */
-public record JobSubmission(Task task, ModelConfig model, Priority priority, int deadlineMs, List<String> inputs, int maxNewTokens) {
+public record JobSubmission(Task task, ModelConfig model, Priority priority, int deadlineMs, List<String> inputs, int maxNewTokens,
+    String traceparent) {
+
+  /** The same job, traced under the client's W3C traceparent (or a new one when it sent none or a bad one). */
+  public JobSubmission tracedBy(String header) {
+    return new JobSubmission(task, model, priority, deadlineMs, inputs, maxNewTokens, Traceparent.fromRequest(header));
+  }
 
   /** What the job asked that changes its result, for the cache key. */
   public String resultParameters() {
@@ -31,7 +38,7 @@ public record JobSubmission(Task task, ModelConfig model, Priority priority, int
     Task task = Task.fromWireName(taskName)
         .orElseThrow(() -> new ApiError(ErrorCode.UNKNOWN_TASK, "unknown task '" + taskName + "'"));
     return new JobSubmission(task, model(body, task, config), priority(body), deadline(body, config), inputs(body, config),
-        maxNewTokens(body, task));
+        maxNewTokens(body, task), null);
   }
 
   /** Output tokens per input piece; a piece stops at the first of its end token and this. */
@@ -55,7 +62,7 @@ public record JobSubmission(Task task, ModelConfig model, Priority priority, int
    */
   public static JobSubmission fromEmbeddingsRequest(JsonObject body, InferbusConfig config, Priority allowance) {
     Priority priority = allowance.ordinal() > Priority.HIGH.ordinal() ? allowance : Priority.HIGH;
-    return new JobSubmission(Task.EMBED, model(body, Task.EMBED, config), priority, config.jobs().defaultDeadlineMs(), inputs(body, config), 0);
+    return new JobSubmission(Task.EMBED, model(body, Task.EMBED, config), priority, config.jobs().defaultDeadlineMs(), inputs(body, config), 0, null);
   }
 
   private static int deadline(JsonObject body, InferbusConfig config) {

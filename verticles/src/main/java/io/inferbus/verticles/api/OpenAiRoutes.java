@@ -10,6 +10,7 @@ import io.inferbus.verticles.config.InferbusConfig;
 import io.inferbus.verticles.config.InferbusConfig.ModelConfig;
 import io.inferbus.verticles.jobs.JobEvent;
 import io.inferbus.verticles.jobs.JobEventType;
+import io.inferbus.verticles.jobs.Traceparent;
 import io.inferbus.verticles.worker.WorkerDirectory;
 import io.inferbus.verticles.worker.WorkerInfo;
 import io.vertx.core.Future;
@@ -45,7 +46,8 @@ final class OpenAiRoutes {
   private void handleEmbeddings(RoutingContext ctx) {
     JsonObject body = jsonBody(ctx);
     boolean base64 = OpenAiEmbeddings.wantsBase64(body);
-    JobSubmission submission = JobSubmission.fromEmbeddingsRequest(body, config, caller(ctx).maxPriority());
+    JobSubmission submission = JobSubmission.fromEmbeddingsRequest(body, config, caller(ctx).maxPriority())
+        .tracedBy(ctx.request().getHeader(Traceparent.HEADER));
     OpenAiEmbeddings.checkDimensions(body, submission.model());
     jobs.submit(caller(ctx), submission, decision -> HttpReplies.addRateLimitHeaders(ctx, decision))
         .compose(job -> awaitEnd(ctx, job.id()))

@@ -30,7 +30,8 @@ public record InferbusConfig(
     CacheConfig cache,
     RateLimitsConfig rateLimits,
     AuthConfig auth,
-    BridgeConfig bridge) {
+    BridgeConfig bridge,
+    LogConfig log) {
 
   public enum Role {
     API, WORKER, ALL;
@@ -65,6 +66,9 @@ public record InferbusConfig(
    * @param webPage whether the web page is served at /
    */
   public record HttpConfig(String host, int port, int maxBodyBytes, int sseHeartbeatSeconds, List<String> corsOrigins, boolean webPage) {}
+
+  /** How this node logs: {@code json} one object a line; {@code debug} a line per job state change. */
+  public record LogConfig(boolean json, boolean debug) {}
 
   /** The event-bus bridge for JavaScript clients. */
   public record BridgeConfig(boolean enabled, int pingTimeoutSeconds, int maxHandlersPerSocket, int maxFrameBytes) {}
@@ -153,7 +157,7 @@ public record InferbusConfig(
   /** The same settings with the role and clustering the command line asked for. */
   public InferbusConfig withNode(NodeConfig node) {
     return new InferbusConfig(node, http, limits, jobs, scheduling, worker, models, cluster, management, dispatch, drain,
-        redis, cache, rateLimits, auth, bridge);
+        redis, cache, rateLimits, auth, bridge, log);
   }
 
   static InferbusConfig from(JsonObject tree) {
@@ -208,7 +212,8 @@ public record InferbusConfig(
         cache(root.section("cache")),
         rateLimits(root.section("rate-limits")),
         auth(root.section("auth")),
-        bridge(root.section("bridge"), http.integer("max-body-bytes", 1024, Integer.MAX_VALUE)));
+        bridge(root.section("bridge"), http.integer("max-body-bytes", 1024, Integer.MAX_VALUE)),
+        new LogConfig(root.section("log").oneOf("format", "text", "json").equals("json"), root.section("log").oneOf("level", "info", "debug").equals("debug")));
     config.checkTiers();
     config.checkAuth();
     root.checkEverythingRead();
@@ -312,6 +317,14 @@ public record InferbusConfig(
     return List.copyOf(models);
   }
 
+  private static String device(Settings m) {
+    String device = m.string("device");
+    if (!EngineOptions.validDevice(device)) {
+      throw new ConfigException(m.path("device"), "expected auto, cpu, cuda or cuda:N, got '" + device + "'");
+    }
+    return device;
+  }
+
   private static SchedulingConfig scheduling(Settings s) {
     Settings max = s.section("max-queued");
     List<Integer> maxQueued = Arrays.stream(Priority.values()).map(p -> max.integer(p.wireName(), 1, 10_000_000)).toList();
@@ -341,7 +354,7 @@ public record InferbusConfig(
     EngineOptions engine = new EngineOptions(
         sessions == 0 ? Runtime.getRuntime().availableProcessors() : sessions,
         m.integer("intra-op-threads", 1, 256),
-        m.oneOf("device", "cpu", "cuda"),
+        device(m),
         m.integer("rows-per-run", 1, 4096));
     String version = m.has("version") ? m.string("version") : m.string("model") + "|" + m.string("tokenizer") + "|" + spec.maxTokens();
     return new ModelConfig(spec, engine, 0, version, GenerationConfig.NONE);
@@ -351,7 +364,7 @@ public record InferbusConfig(
   private static ModelConfig generativeModel(Settings m, Task task) {
     ModelSpec spec = new ModelSpec(m.string("id"), task, 0, m.integer("max-tokens", 4, 65536), m.string("model"), "");
     int sessions = m.integer("sessions", 1, 256);
-    EngineOptions engine = new EngineOptions(sessions, m.integer("intra-op-threads", 1, 256), m.oneOf("device", "cpu", "cuda"), 1);
+    EngineOptions engine = new EngineOptions(sessions, m.integer("intra-op-threads", 1, 256), device(m), 1);
     GenerationConfig generation = new GenerationConfig(m.integer("max-active-sequences", 1, 100_000), m.integer("max-prefill-tokens", 1, 10_000_000));
     String version = m.has("version") ? m.string("version") : m.string("model") + "|" + spec.maxTokens();
     return new ModelConfig(spec, engine, 0, version, generation);

@@ -144,6 +144,11 @@ final class Settings {
     throw new ConfigException(key(key), "expected true or false, got '" + value + "'");
   }
 
+  /** The full name of a key of this section, for messages. */
+  String path(String key) {
+    return key(key);
+  }
+
   private String key(String key) {
     return path.isEmpty() ? key : path + "." + key;
   }

@@ -2,6 +2,8 @@ package io.inferbus.verticles.dispatch;
 
 import io.inferbus.inference.JobQueue;
 import io.inferbus.verticles.ErrorCode;
+import io.inferbus.verticles.JobLog;
+import io.inferbus.verticles.jobs.Traceparent;
 import io.inferbus.inference.Priority;
 import io.inferbus.verticles.bus.BusAddresses;
 import io.inferbus.verticles.config.InferbusConfig.DispatchConfig;
@@ -41,6 +43,7 @@ import java.util.Map;
  * <p>Called from several verticles' contexts; each lane is guarded by its own lock.
  */
 public final class JobDispatcher extends VerticleBase {
+  private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(JobDispatcher.class.getName());
   private static final long CREDIT_LIFETIME_MS = 1000;
 
   private static final long FIRST_BACKOFF_MS = 100;
@@ -184,6 +187,7 @@ public final class JobDispatcher extends VerticleBase {
       }
       lane.announcedPositions.remove(id);
     }
+    JobLog.event(LOG, id, null, () -> "expired: still queued at its deadline");
     journal.expire(id, attempt);
   }
 
@@ -245,6 +249,9 @@ public final class JobDispatcher extends VerticleBase {
         .addHeader(BusAddresses.HEADER_PRIORITY, request.priority().wireName())
         .addHeader(BusAddresses.HEADER_ATTEMPT, String.valueOf(job.attempt()))
         .addHeader(BusAddresses.HEADER_DEADLINE, String.valueOf(request.deadline()));
+    if (request.traceparent() != null) {
+      options.addHeader(Traceparent.HEADER, request.traceparent());
+    }
     lane.breaker.<HandOver>execute(() -> vertx.eventBus()
             .<JsonObject>request(BusAddresses.work(request.model(), node), request.toJson(), options)
             .map(reply -> new HandOver(reply.body(), null))
@@ -254,6 +261,7 @@ public final class JobDispatcher extends VerticleBase {
         .onComplete(outcome -> {
           HandOver handOver = outcome.succeeded() ? outcome.result() : new HandOver(null, outcome.cause());
           if (handOver.reply() != null && BusAddresses.TAKEN.equals(handOver.reply().getString("status"))) {
+            JobLog.event(LOG, request.id(), request.traceparent(), () -> "handed to worker " + node + " (attempt " + job.attempt() + ")");
             journal.store().assign(request.id(), job.attempt(), node);
             takeCredit(lane, handOver.reply());
           } else if (handOver.reply() != null) {
@@ -294,6 +302,8 @@ public final class JobDispatcher extends VerticleBase {
     int tries = job.failedTries() + 1;
     JobRequest request = job.request();
     if (tries >= config.attempts()) {
+      JobLog.log(LOG, java.util.logging.Level.INFO, request.id(), request.traceparent(),
+          () -> "no worker of " + request.model() + " confirmed the job in " + tries + " tries: it fails with no_worker");
       journal.fail(request.id(), job.attempt(), ErrorCode.NO_WORKER,
           "no worker of model '" + request.model() + "' confirmed the job in " + tries + " tries");
       return;

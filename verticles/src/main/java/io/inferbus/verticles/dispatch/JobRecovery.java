@@ -1,11 +1,14 @@
 package io.inferbus.verticles.dispatch;
 
+import io.inferbus.verticles.JobLog;
 import io.inferbus.verticles.jobs.JobJournal;
 import io.inferbus.verticles.jobs.JobStore;
 import io.inferbus.verticles.metrics.JobMetrics;
 import io.vertx.core.Future;
 import java.util.List;
 import java.util.function.Predicate;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Takes back live jobs whose holder is gone (or is leaving) and dispatches them again under a new
@@ -13,6 +16,7 @@ import java.util.function.Predicate;
  * same loss only one re-dispatches each job, and the lost holder's late reports are refused.
  */
 public final class JobRecovery {
+  private static final Logger LOG = Logger.getLogger(JobRecovery.class.getName());
   private final JobJournal journal;
   private final JobDispatcher dispatcher;
   private final JobMetrics metrics;
@@ -51,6 +55,7 @@ public final class JobRecovery {
       int next = requeued.get().attempt();
       return journal.store().request(jobId).compose(request -> request
           .map(r -> journal.store().assign(jobId, next, self).map(v -> {
+            JobLog.log(LOG, Level.INFO, jobId, r.traceparent(), () -> "taken back (" + reason + "), dispatched again as attempt " + next);
             metrics.redispatched(r.model(), reason);
             dispatcher.dispatch(r, next);
             return true;

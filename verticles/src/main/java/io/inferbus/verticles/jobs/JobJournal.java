@@ -7,6 +7,7 @@ import io.vertx.core.Future;
 import io.inferbus.verticles.cache.ResultCache;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -46,7 +47,7 @@ public final class JobJournal {
     return store.create(job, request, new JsonObject().put("id", job.id()).put("status", JobStatus.QUEUED.wireName()), holder)
         .map(appended -> {
           metrics.submitted(appended.job());
-          appended.events().forEach(event -> publish(event, null));
+          appended.events().forEach(event -> publish(event, null, appended.job().traceparent()));
           return appended.job();
         });
   }
@@ -128,7 +129,7 @@ public final class JobJournal {
         } else if (event.type().terminal()) {
           metrics.finished(a.job());
         }
-        publish(event, result);
+        publish(event, result, a.job().traceparent());
       }
       return a.job();
     }));
@@ -138,11 +139,15 @@ public final class JobJournal {
    * Events travel whole, except a large result: its {@code succeeded} event goes as a notice and
    * listeners read the result from the store, so it is not copied to every node that listens.
    */
-  private void publish(JobEvent event, JsonObject result) {
+  private void publish(JobEvent event, JsonObject result, String traceparent) {
     JsonObject message = event.type() != JobEventType.SUCCEEDED ? event.toJson()
         : result != null && isSmall(result) ? event.toJson().put("data", event.data().copy().put("result", result))
         : event.toNotice();
-    vertx.eventBus().publish(BusAddresses.events(event.jobId()), message);
+    DeliveryOptions options = new DeliveryOptions();
+    if (traceparent != null) {
+      options.addHeader(Traceparent.HEADER, traceparent);
+    }
+    vertx.eventBus().publish(BusAddresses.events(event.jobId()), message, options);
   }
 
   private static boolean isSmall(JsonObject result) {

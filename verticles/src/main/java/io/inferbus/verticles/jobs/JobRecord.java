@@ -24,10 +24,11 @@ public record JobRecord(
     Long finished,
     JsonObject result,
     JsonObject error,
-    boolean cached) {
+    boolean cached,
+    String traceparent) {
 
-  public static JobRecord queued(String id, Task task, String model, Priority priority, int total, long now) {
-    return new JobRecord(id, task, model, priority, JobStatus.QUEUED, 1, 0, total, now, null, null, null, null, false);
+  public static JobRecord queued(String id, Task task, String model, Priority priority, int total, long now, String traceparent) {
+    return new JobRecord(id, task, model, priority, JobStatus.QUEUED, 1, 0, total, now, null, null, null, null, false, traceparent);
   }
 
   public JobRecord apply(JobEvent event) {
@@ -44,15 +45,15 @@ public record JobRecord(
   }
 
   private JobRecord with(JobStatus status, int attempt, int done, Long started, Long finished, JsonObject error) {
-    return new JobRecord(id, task, model, priority, status, attempt, done, total, created, started, finished, result, error, cached);
+    return new JobRecord(id, task, model, priority, status, attempt, done, total, created, started, finished, result, error, cached, traceparent);
   }
 
   private JobRecord withCached(boolean fromCache) {
-    return new JobRecord(id, task, model, priority, status, attempt, done, total, created, started, finished, result, error, fromCache);
+    return new JobRecord(id, task, model, priority, status, attempt, done, total, created, started, finished, result, error, fromCache, traceparent);
   }
 
   public JobRecord withResult(JsonObject result) {
-    return new JobRecord(id, task, model, priority, status, attempt, done, total, created, started, finished, result, error, cached);
+    return new JobRecord(id, task, model, priority, status, attempt, done, total, created, started, finished, result, error, cached, traceparent);
   }
 
   /** The public view, as GET /v1/jobs/{id} shows it. */
@@ -69,6 +70,9 @@ public record JobRecord(
         .put("finished", finished == null ? null : timestamp(finished));
     if (cached) {
       json.put("cached", true);
+    }
+    if (traceparent != null) {
+      json.put("trace_id", Traceparent.traceId(traceparent));
     }
     if (result != null) {
       json.put("result", result);
@@ -94,7 +98,8 @@ public record JobRecord(
         .put("started", started)
         .put("finished", finished)
         .put("error", error)
-        .put("cached", cached);
+        .put("cached", cached)
+        .put("traceparent", traceparent);
   }
 
   static JobRecord fromStored(JsonObject json) {
@@ -112,7 +117,8 @@ public record JobRecord(
         json.getLong("finished"),
         null,
         json.getJsonObject("error"),
-        json.getBoolean("cached", false));
+        json.getBoolean("cached", false),
+        json.getString("traceparent"));
   }
 
   private static String timestamp(long epochMillis) {

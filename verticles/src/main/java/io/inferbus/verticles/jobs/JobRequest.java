@@ -12,9 +12,10 @@ import java.util.List;
  * @param deadline epoch ms by which the job must have started, or it expires
  * @param cacheKey where the result is cached once the job succeeds; null: not cached
  * @param maxNewTokens generative tasks: output tokens per input piece; 0: the model's default for the piece's length
+ * @param traceparent the W3C trace context the job's log lines (on every node) and bus messages carry
  */
 public record JobRequest(String id, Task task, String model, Priority priority, long submittedAt, long deadline, List<String> inputs,
-    String cacheKey, int maxNewTokens) {
+    String cacheKey, int maxNewTokens, String traceparent) {
 
   public JsonObject toJson() {
     return new JsonObject()
@@ -26,7 +27,8 @@ public record JobRequest(String id, Task task, String model, Priority priority, 
         .put("deadline", deadline)
         .put("inputs", new JsonArray(inputs))
         .put("cacheKey", cacheKey)
-        .put("maxNewTokens", maxNewTokens);
+        .put("maxNewTokens", maxNewTokens)
+        .put("traceparent", traceparent);
   }
 
   public static JobRequest fromJson(JsonObject json) {
@@ -40,6 +42,7 @@ public record JobRequest(String id, Task task, String model, Priority priority, 
         json.getLong("deadline"),
         inputs,
         json.getString("cacheKey"),
-        json.getInteger("maxNewTokens", 0));
+        json.getInteger("maxNewTokens", 0),
+        json.getString("traceparent"));
   }
 }

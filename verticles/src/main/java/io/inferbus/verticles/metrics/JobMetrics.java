@@ -36,11 +36,18 @@ public final class JobMetrics {
 
   public void finished(JobRecord job) {
     String outcome = job.status().wireName();
+    String error = job.error() == null ? "none" : job.error().getString("code", "unknown");
     Counter.builder("inferbus_jobs_finished")
-        .description("Jobs that reached a terminal state")
-        .tags("task", job.task().wireName(), "model", job.model(), "priority", job.priority().wireName(), "outcome", outcome)
+        .description("Jobs that reached a terminal state, by outcome and error code")
+        .tags("task", job.task().wireName(), "model", job.model(), "priority", job.priority().wireName(), "outcome", outcome, "error", error)
         .register(registry)
         .increment();
+    Timer.builder("inferbus_job_duration")
+        .description("End to end: from acceptance to the job's terminal event")
+        .tags("task", job.task().wireName(), "model", job.model(), "priority", job.priority().wireName(), "outcome", outcome)
+        .publishPercentileHistogram()
+        .register(registry)
+        .record(Duration.ofMillis(Math.max(0, job.finished() - job.created())));
     if (job.started() != null) {
       Timer.builder("inferbus_job_run")
           .description("Time from the first batch starting to the job ending")
@@ -86,6 +93,48 @@ public final class JobMetrics {
         .tags("model", model)
         .register(registry)
         .record(duration);
+    busy(model, duration);
+  }
+
+  /** Runner time spent on a model's work: rate(...) / inferbus_worker_sessions is the busy ratio. */
+  public void busy(String model, Duration duration) {
+    Counter.builder("inferbus_worker_busy_seconds")
+        .description("Time this worker's sessions (runners, generation lanes) spent working, summed over sessions")
+        .tags("model", model)
+        .register(registry)
+        .increment(duration.toNanos() / 1e9);
+  }
+
+  /** Sessions (runners, lanes) of a model on this worker. */
+  public void watchSessions(String model, IntSupplier sessions) {
+    Gauge.builder("inferbus_worker_sessions", sessions::getAsInt)
+        .description("ONNX sessions (batch runners or generation lanes) of a model on this worker")
+        .tags("model", model)
+        .register(registry);
+  }
+
+  /** From acceptance to the first progress a worker reports: how long a client waits to see anything. */
+  public void firstProgress(String task, String model, Duration duration) {
+    Timer.builder("inferbus_job_time_to_first_progress")
+        .description("From a job's acceptance to its first progress event")
+        .tags("task", task, "model", model)
+        .publishPercentileHistogram()
+        .register(registry)
+        .record(duration);
+  }
+
+  /** A request refused with an error the client can act on (429 rate_limited, 422 invalid_input, ...). */
+  public void refused(String code, int status) {
+    Counter.builder("inferbus_requests_refused")
+        .description("Requests refused, by error code (rate_limited, queue_full, 4xx validation, 503 ...)")
+        .tags("code", code, "status", String.valueOf(status))
+        .register(registry)
+        .increment();
+  }
+
+  /** Any value this node reads when scraped (open streams, cluster members, Redis availability ...). */
+  public void watch(String name, String description, IntSupplier value, String... tags) {
+    Gauge.builder(name, value::getAsInt).description(description).tags(tags).register(registry);
   }
 
   public void queueWaiting(String model, io.inferbus.inference.Priority priority, IntSupplier waiting) {

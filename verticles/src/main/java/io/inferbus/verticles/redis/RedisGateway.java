@@ -80,6 +80,9 @@ public final class RedisGateway {
         })
         .description("Circuit breaker guarding Redis calls: 0 closed, 1 half-open, 2 open (Redis bypassed)")
         .register(registry);
+    Gauge.builder("inferbus_redis_available", () -> gateway.available() ? 1 : 0)
+        .description("1 while Redis answers (its pings and calls get through), 0 while this node works without it")
+        .register(registry);
     return Optional.of(gateway);
   }
 

@@ -3,6 +3,7 @@ package io.inferbus.verticles.worker;
 import io.inferbus.inference.JobQueue;
 import io.inferbus.inference.RunControl;
 import io.inferbus.verticles.ErrorCode;
+import io.inferbus.verticles.JobLog;
 import io.inferbus.verticles.config.InferbusConfig.ModelConfig;
 import io.inferbus.verticles.config.InferbusConfig.WorkerConfig;
 import io.inferbus.verticles.dispatch.JobRecovery;
@@ -44,13 +45,19 @@ public final class BatchWorkerVerticle extends WorkerVerticle<RunningJob> {
   }
 
   @Override
-  protected Future<Integer> load() {
-    return vertx.executeBlocking(() -> ModelBackend.load(model)).map(loaded -> {
+  protected Future<Loaded> load() {
+    String[] device = new String[1];
+    return vertx.executeBlocking(() -> {
+      io.inferbus.inference.EngineOptions engine = model.spec().task() == io.inferbus.inference.Task.NOOP ? model.engine() : resolveDevice();
+      device[0] = engine.device();
+      return ModelBackend.load(model, engine);
+    }).map(loaded -> {
       backend = loaded;
       idleRunners = backend.sessions();
       runners = vertx.createSharedWorkerExecutor("inferbus-" + model.id(), backend.sessions());
       metrics.watchWorker(model.id(), () -> backend.sessions() - idleRunners, this::waitingJobsGauge);
-      return backend.sessions();
+      metrics.watchSessions(model.id(), backend::sessions);
+      return new Loaded(backend.sessions(), device[0]);
     });
   }
 
@@ -167,6 +174,10 @@ public final class BatchWorkerVerticle extends WorkerVerticle<RunningJob> {
     for (JobQueue.Slice<RunningJob> slice : slices) {
       RunningJob job = slice.job();
       if (!job.stopped) {
+        if (job.done == 0) {
+          metrics.firstProgress(job.request.task().wireName(), model.id(),
+              Duration.ofMillis(Math.max(0, System.currentTimeMillis() - job.request.submittedAt())));
+        }
         job.accept(slice.from(), output, offset, slice.size());
         reportProgress(job);
       }
@@ -179,6 +190,7 @@ public final class BatchWorkerVerticle extends WorkerVerticle<RunningJob> {
     if (job.complete()) {
       held.remove(job.id());
       JsonObject result = backend.result(job.outputs, job.tokens);
+      JobLog.event(LOG, job.id(), job.request.traceparent(), () -> "succeeded: " + job.total() + " input(s)");
       inOrder(job, () -> journal.succeed(job.request, job.attempt, progress, result));
     } else {
       journal(job, JobEventType.PROGRESS, progress);
@@ -191,7 +203,8 @@ public final class BatchWorkerVerticle extends WorkerVerticle<RunningJob> {
       if (job.stopped) {
         continue;
       }
-      LOG.warning(() -> "inference failed for job " + job.id() + ": " + cause.getClass().getSimpleName() + ": " + cause.getMessage());
+      JobLog.log(LOG, java.util.logging.Level.WARNING, job.id(), job.request.traceparent(),
+          () -> "inference failed: " + cause.getClass().getSimpleName() + ": " + cause.getMessage());
       drop(job);
       inOrder(job, () -> journal.fail(job.id(), job.attempt, ErrorCode.INFERENCE_FAILED, "the model could not process the input"));
     }

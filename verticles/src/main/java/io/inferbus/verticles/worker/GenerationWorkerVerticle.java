@@ -6,6 +6,7 @@ import io.inferbus.inference.seq2seq.LocalGenerator;
 import io.inferbus.inference.seq2seq.Seq2SeqModel;
 import io.inferbus.inference.seq2seq.Sequence;
 import io.inferbus.verticles.ErrorCode;
+import io.inferbus.verticles.JobLog;
 import io.inferbus.verticles.config.InferbusConfig.ModelConfig;
 import io.inferbus.verticles.config.InferbusConfig.WorkerConfig;
 import io.inferbus.verticles.dispatch.JobRecovery;
@@ -55,8 +56,13 @@ public final class GenerationWorkerVerticle extends WorkerVerticle<GeneratingJob
   }
 
   @Override
-  protected Future<Integer> load() {
-    return vertx.executeBlocking(() -> Seq2SeqModel.load(model.spec().modelLocation(), model.engine())).map(loaded -> {
+  protected Future<Loaded> load() {
+    String[] device = new String[1];
+    return vertx.executeBlocking(() -> {
+      io.inferbus.inference.EngineOptions engine = resolveDevice();
+      device[0] = engine.device();
+      return Seq2SeqModel.load(model.spec().modelLocation(), engine);
+    }).map(loaded -> {
       engine = loaded;
       GenerationLane.Limits limits = new GenerationLane.Limits(model.generation().maxActiveSequences(), model.generation().maxPrefillTokens());
       for (int lane = 0; lane < engine.lanes(); lane++) {
@@ -70,7 +76,8 @@ public final class GenerationWorkerVerticle extends WorkerVerticle<GeneratingJob
       metrics.watchWorker(model.id(), () -> (int) lanes.stream().filter(l -> l.active() > 0).count(), this::waitingJobsGauge);
       metrics.watchGeneration(model.id(), () -> lanes.stream().mapToInt(GenerationLane::active).sum());
       meters = metrics.generation(model.id());
-      return engine.lanes();
+      metrics.watchSessions(model.id(), lanes::size);
+      return new Loaded(engine.lanes(), device[0]);
     });
   }
 
@@ -106,7 +113,8 @@ public final class GenerationWorkerVerticle extends WorkerVerticle<GeneratingJob
       job.listItems();
       return (Void) null;
     }).recover(failure -> {
-      LOG.warning(() -> "could not read what job " + job.id() + " showed before (" + failure.getMessage() + "); it runs from the start");
+      JobLog.log(LOG, java.util.logging.Level.WARNING, job.id(), job.request.traceparent(),
+          () -> "could not read what the job showed before (" + failure.getMessage() + "); it runs from the start");
       job.listItems();
       return Future.succeededFuture();
     }).onSuccess(v -> {
@@ -176,6 +184,7 @@ public final class GenerationWorkerVerticle extends WorkerVerticle<GeneratingJob
   /** Applies one lane turn: every job's news becomes its progress events; finished jobs succeed. */
   private void applyTurn(List<GenerationLane.Emission> emissions, GenerationLane.TurnStats stats) {
     meters.turn(stats.live(), stats.tokens(), Duration.ofNanos(stats.nanos()));
+    metrics.busy(model.id(), Duration.ofNanos(stats.nanos()));
     Set<GeneratingJob> touched = new LinkedHashSet<>();
     for (GenerationLane.Emission emission : emissions) {
       PieceRef ref = (PieceRef) emission.sequence().owner();
@@ -197,6 +206,8 @@ public final class GenerationWorkerVerticle extends WorkerVerticle<GeneratingJob
       if (!job.firstTextSeen && progress.stream().anyMatch(p -> !p.getString("delta").isEmpty())) {
         job.firstTextSeen = true;
         meters.firstToken().record(Duration.ofNanos(now - job.startedNanos));
+        metrics.firstProgress(job.request.task().wireName(), model.id(),
+            Duration.ofMillis(Math.max(0, System.currentTimeMillis() - job.request.submittedAt())));
       }
       if (job.complete()) {
         succeed(job, progress);
@@ -217,6 +228,7 @@ public final class GenerationWorkerVerticle extends WorkerVerticle<GeneratingJob
       journal(job, JobEventType.PROGRESS, progress.get(i));
     }
     JsonObject result = job.result(inputTokens(job));
+    JobLog.event(LOG, job.id(), job.request.traceparent(), () -> "succeeded: " + job.generatedTokens + " token(s) generated");
     inOrder(job, () -> journal.succeed(job.request, job.attempt, last, result));
   }
 
@@ -240,7 +252,8 @@ public final class GenerationWorkerVerticle extends WorkerVerticle<GeneratingJob
       if (job.stopped || held.get(job.id()) != job) {
         continue;
       }
-      LOG.warning(() -> "generation failed for job " + job.id() + ": " + error.getClass().getSimpleName() + ": " + error.getMessage());
+      JobLog.log(LOG, java.util.logging.Level.WARNING, job.id(), job.request.traceparent(),
+          () -> "generation failed: " + error.getClass().getSimpleName() + ": " + error.getMessage());
       drop(job);
       inOrder(job, () -> journal.fail(job.id(), job.attempt, ErrorCode.INFERENCE_FAILED, "the model could not process the input"));
     }

@@ -15,9 +15,9 @@ import java.util.List;
 interface ModelBackend extends AutoCloseable {
 
   /** Loads the model: blocking, call it off the event loop. */
-  static ModelBackend load(ModelConfig model) throws Exception {
+  static ModelBackend load(ModelConfig model, io.inferbus.inference.EngineOptions engine) throws Exception {
     return switch (model.spec().task()) {
-      case EMBED -> new Embedding(EmbeddingPipeline.load(model.spec(), model.engine()));
+      case EMBED -> new Embedding(EmbeddingPipeline.load(model.spec(), engine));
       case NOOP -> new Noop(new NoopModel(model.delayMs()), model.engine().sessions());
       case TRANSLITERATE -> throw new IllegalArgumentException("generative models run on a GenerationWorkerVerticle");
     };

@@ -1,6 +1,7 @@
 package io.inferbus.verticles.worker;
 
 import io.inferbus.inference.JobQueue;
+import io.inferbus.verticles.JobLog;
 import io.inferbus.verticles.bus.BusAddresses;
 import io.inferbus.verticles.config.InferbusConfig.ModelConfig;
 import io.inferbus.verticles.config.InferbusConfig.WorkerConfig;
@@ -73,8 +74,11 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
     this.queue = new JobQueue<>(agingBound);
   }
 
-  /** Loads the model (off the event loop) and readies the runners; answers how many sessions run it. */
-  protected abstract Future<Integer> load();
+  /** What {@link #load} made ready: how many sessions run the model, and on which device. */
+  protected record Loaded(int sessions, String device) {}
+
+  /** Loads the model (off the event loop) and readies the runners. */
+  protected abstract Future<Loaded> load();
 
   /** A job taken under this attempt. */
   protected abstract J hold(JobRequest request, int attempt);
@@ -93,6 +97,16 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
 
   /** Waiting items that keep every runner busy: beyond its prefetch, a worker asks for jobs while it holds fewer. */
   protected abstract int itemsToStayBusy();
+
+  /**
+   * The device this host can give the model (device auto: CUDA when its provider loads, else the
+   * CPU), said once in the log; a device that cannot be had stops start-up with why.
+   */
+  protected final io.inferbus.inference.EngineOptions resolveDevice() {
+    io.inferbus.inference.EngineOptions.Resolved resolved = model.engine().resolve();
+    LOG.info(() -> "model " + model.id() + " runs " + resolved.note());
+    return resolved.options();
+  }
 
   /** Releases what {@link #load} took, once the drain is over. */
   protected abstract Future<Void> unload();
@@ -117,9 +131,9 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
         });
   }
 
-  private Future<?> startServing(int sessions) {
-    identity = new WorkerInfo(model.id(), node, model.engine().device(), sessions);
-    prefetch = settings.prefetchJobs() > 0 ? settings.prefetchJobs() : defaultPrefetch(sessions);
+  private Future<?> startServing(Loaded loaded) {
+    identity = new WorkerInfo(model.id(), node, loaded.device(), loaded.sessions());
+    prefetch = settings.prefetchJobs() > 0 ? settings.prefetchJobs() : defaultPrefetch(loaded.sessions());
     work = vertx.eventBus().consumer(BusAddresses.work(model.id(), node), this::handleWork);
     MessageConsumer<JsonObject> cancel = vertx.eventBus().consumer(BusAddresses.CANCEL, this::handleCancel);
     return Future.all(work.completion(), cancel.completion());
@@ -238,6 +252,7 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
   }
 
   protected final void expire(J job) {
+    JobLog.event(LOG, job.id(), job.request.traceparent(), () -> "expired: still waiting on " + node + " at its deadline");
     drop(job);
     inOrder(job, () -> journal.expire(job.id(), job.attempt));
   }
@@ -252,6 +267,7 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
       return false;
     }
     job.started = true;
+    JobLog.event(LOG, job.id(), job.request.traceparent(), () -> "started on " + node + " (attempt " + job.attempt + ")");
     journal(job, JobEventType.STARTED, new JsonObject().put("worker", node).put("attempt", job.attempt))
         .onSuccess(accepted -> {
           if (accepted.isEmpty()) {
