@@ -94,6 +94,28 @@ class CommandLineIT {
   }
 
   @Test
+  void jsonLogsAreOneObjectALineAndLinesAboutAJobCarryItsIdAndTrace() throws Exception {
+    try (Running node = Running.start(Map.of("INFERBUS_HTTP_PORT", "0", "INFERBUS_LOG_FORMAT", "json", "INFERBUS_LOG_LEVEL", "debug"))) {
+      node.awaitLine("inferbus ready", Duration.ofSeconds(60));
+      java.util.regex.Matcher port = java.util.regex.Pattern.compile("http://127\\.0\\.0\\.1:(\\d+)").matcher(node.output());
+      assertTrue(port.find(), node.output());
+      HttpClient http = HttpClient.newHttpClient();
+      HttpResponse<String> accepted = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port.group(1) + "/v1/jobs"))
+          .header("Content-Type", "application/json").header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"task\":\"embed\",\"input\":\"trace me\"}")).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(202, accepted.statusCode(), accepted.body());
+      node.awaitLine("\"message\":\"succeeded", Duration.ofSeconds(60));
+      node.process.toHandle().destroy();
+      assertTrue(node.process.waitFor(60, TimeUnit.SECONDS));
+      List<io.vertx.core.json.JsonObject> lines = node.output().lines().filter(l -> !l.isBlank()).map(io.vertx.core.json.JsonObject::new).toList();
+      assertTrue(lines.stream().allMatch(l -> l.containsKey("time") && l.containsKey("level") && l.getString("node").startsWith("all-")));
+      List<String> aboutTheJob = lines.stream().filter(l -> "0af7651916cd43dd8448eb211c80319c".equals(l.getString("trace_id")))
+          .map(l -> l.getString("logger") + ": " + l.getString("message")).toList();
+      assertTrue(aboutTheJob.size() >= 4, "accepted, handed over, started, succeeded: " + aboutTheJob);
+    }
+  }
+
+  @Test
   void aClusteredApiNodeAnswersNotReadyWhileItJoinsInsteadOfRefusingConnections() throws Exception {
     int httpPort;
     try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
