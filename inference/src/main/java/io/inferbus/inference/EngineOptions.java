@@ -1,6 +1,8 @@
 package io.inferbus.inference;
 
+import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -60,6 +62,10 @@ public record EngineOptions(int sessions, int intraOpThreads, String device, int
       return new Resolved(this, "on cpu");
     }
     int gpu = device.equals("auto") ? 0 : cudaDevice();
+    // The provider logs through the environment: probing before it exists fails for the wrong reason.
+    // Its own lines go raw to stderr, outside our log format; every failure that matters reaches us
+    // as an exception, so only fatal ones are let through.
+    OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
     try (OrtSession.SessionOptions probe = new OrtSession.SessionOptions()) {
       probe.addCUDA(gpu);
       return new Resolved(withDevice("cuda:" + gpu), "on CUDA device " + gpu + (device.equals("auto") ? " (device auto: the CUDA provider loaded)" : ""));
@@ -79,7 +85,8 @@ public record EngineOptions(int sessions, int intraOpThreads, String device, int
         || message.contains("CUDA is not") || message.contains("Failed to find")) {
       return "this build has no CUDA provider (the -Pgpu build has one)";
     }
-    return "the CUDA provider did not load (" + message.lines().findFirst().orElse("") + ")";
+    return "the CUDA provider did not load (" + message.lines().findFirst().orElse("")
+        + "; it needs CUDA 12 and cuDNN 9 libraries, e.g. libcudart.so.12, libcublasLt.so.12, libcudnn.so.9, on the library path)";
   }
 
   private EngineOptions withDevice(String resolved) {

@@ -159,7 +159,9 @@ public final class InferbusNode {
     deployments.add(dispatcherDeployment);
     recoveryDeployment.ifPresent(deployments::add);
     redis.ifPresent(r -> deployments.add(r.start(redisUse(config)).map("redis")));
-    return Future.all(deployments)
+    // join, not all: when one model fails to load, the others finish loading before Vert.x closes
+    // (closing under a loading model makes its completion land on a closed executor).
+    return Future.join(deployments)
         .compose(v -> {
           releasePort.run();
           return api.map(a -> vertx.deployVerticle(a).map(Optional::of)).orElse(Future.succeededFuture(Optional.empty()));

@@ -5,14 +5,8 @@ import io.inferbus.verticles.cli.StatusCommand;
 import io.inferbus.verticles.cli.SubmitCommand;
 import io.inferbus.verticles.cli.WatchCommand;
 import io.inferbus.verticles.config.ConfigException;
-import io.inferbus.verticles.config.ConfigLoader;
 import io.inferbus.verticles.config.InferbusConfig;
-import io.inferbus.verticles.config.InferbusConfig.NodeConfig;
-import io.inferbus.verticles.config.InferbusConfig.Role;
 import io.vertx.core.Future;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -22,14 +16,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 /**
  * {@code java -jar inferbus.jar}: with no command it runs a service node; {@code submit},
  * {@code status}, {@code watch} and {@code cancel} are the client.
  */
 @Command(name = "inferbus", mixinStandardHelpOptions = true, version = "inferbus 0.1.0", sortOptions = false,
-    subcommands = {SubmitCommand.class, StatusCommand.class, WatchCommand.class, CancelCommand.class},
+    subcommands = {SubmitCommand.class, StatusCommand.class, WatchCommand.class, CancelCommand.class, HealthCommand.class},
     description = {
         "Runs the inferbus service: HTTP API, event bus and ONNX model workers in one JVM.",
         "With no options it serves whoever calls it on this machine (127.0.0.1:8080), with no",
@@ -50,21 +44,8 @@ import picocli.CommandLine.Option;
         "",
         "Client: java -jar inferbus.jar submit --task transliterate \"privet mir\"   (see submit --help)"})
 public final class Main implements Callable<Integer> {
-  @Option(names = {"--conf", "-conf"}, paramLabel = "FILE",
-      description = "YAML or JSON settings laid over the packaged defaults; may be given several times, each laid over the ones before")
-  private List<Path> confFiles = new ArrayList<>();
-
-  @Option(names = "--profile", paramLabel = "NAME",
-      description = "packaged settings laid over the defaults before any --conf file: 'production' binds 0.0.0.0, limits anonymous "
-          + "callers and key tiers, and keeps jobs and cache in Redis (conf/production.yaml)")
-  private List<String> profiles = new ArrayList<>();
-
-  @Option(names = "--cluster", description = "join a Hazelcast cluster (cluster.* settings; cluster.xml in the jar)")
-  private boolean cluster;
-
-  @Option(names = "--role", paramLabel = "ROLE", converter = RoleConverter.class,
-      description = "api: HTTP/SSE only, no model; worker: models, no public HTTP (health and metrics on management.port); all: both (default)")
-  private Role role;
+  @Mixin
+  private NodeOptions node = new NodeOptions();
 
   private Main() {}
 
@@ -76,25 +57,13 @@ public final class Main implements Callable<Integer> {
     }
   }
 
-  static final class RoleConverter implements CommandLine.ITypeConverter<Role> {
-    @Override
-    public Role convert(String value) {
-      if (!List.of("api", "worker", "all").contains(value)) {
-        throw new CommandLine.TypeConversionException("--role needs api, worker or all, got '" + value + "'");
-      }
-      return Role.valueOf(value.toUpperCase(Locale.ROOT));
-    }
-  }
-
   /** Runs a node until SIGTERM; returns only when start-up fails. */
   @Override
   public Integer call() throws InterruptedException {
     long begin = System.nanoTime();
     InferbusConfig config;
     try {
-      InferbusConfig loaded = ConfigLoader.load(profiles, confFiles, System.getenv());
-      config = loaded.withNode(new NodeConfig(Optional.ofNullable(role).orElse(loaded.node().role()),
-          cluster || loaded.node().clustered(), loaded.node().eventLoops()));
+      config = node.load();
     } catch (ConfigException e) {
       System.err.println("inferbus: " + e.getMessage());
       return 2;
@@ -116,6 +85,9 @@ public final class Main implements Callable<Integer> {
     // A SIGTERM during start-up waits for it to end before closing: exiting while ONNX Runtime loads a
     // model crashes in native code.
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (starting.failed()) {
+        return; // the exit after a failed start-up: nothing to drain
+      }
       shuttingDown.set(true);
       log.info(() -> "SIGTERM: draining (at most " + config.drain().timeoutSeconds() + " s), then leaving");
       long since = System.nanoTime();

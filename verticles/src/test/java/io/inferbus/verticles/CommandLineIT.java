@@ -78,6 +78,29 @@ class CommandLineIT {
   }
 
   @Test
+  void healthAsksTheNodeThatTheSameSettingsDescribe() throws Exception {
+    int port;
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      port = free.getLocalPort();
+    }
+    Map<String, String> settings = Map.of("INFERBUS_HTTP_PORT", String.valueOf(port));
+    Run nobody = run(settings, "health", "--timeout-ms", "500");
+    assertEquals(1, nobody.exitCode(), nobody.output());
+    assertTrue(nobody.output().contains("\"unreachable\"") && nobody.output().contains(":" + port + "/health/ready"), nobody.output());
+
+    try (Running node = Running.start(settings)) {
+      node.awaitLine("inferbus ready", Duration.ofSeconds(60));
+      Run ready = run(settings, "health");
+      assertEquals(0, ready.exitCode(), ready.output());
+      assertTrue(ready.output().contains("\"ready\""), ready.output());
+    }
+
+    Run badSettings = run(Map.of("INFERBUS_HTTP_PORT", "eighty"), "health");
+    assertEquals(2, badSettings.exitCode(), badSettings.output());
+    assertTrue(badSettings.output().contains("http.port"), badSettings.output());
+  }
+
+  @Test
   void sigtermIsLoggedWithTheDrainAndTheStopAndEveryLineNamesTheNode() throws Exception {
     try (Running node = Running.start(Map.of("INFERBUS_HTTP_PORT", "0"))) {
       node.awaitLine("inferbus ready", Duration.ofSeconds(60));

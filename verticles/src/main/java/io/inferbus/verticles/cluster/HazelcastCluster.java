@@ -12,6 +12,9 @@ import io.inferbus.verticles.config.ConfigException;
 import io.inferbus.verticles.config.InferbusConfig.ClusterConfig;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.io.FileNotFoundException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -50,7 +53,7 @@ public final class HazelcastCluster {
     network.setPort(settings.port()).setPortAutoIncrement(true);
     network.getInterfaces().clear().setEnabled(true).addInterface(settings.host());
     network.getJoin().getMulticastConfig().setEnabled(false);
-    network.getJoin().getTcpIpConfig().setEnabled(true).setMembers(expand(settings.members()));
+    network.getJoin().getTcpIpConfig().setEnabled(true).setMembers(resolve(expand(settings.members()), InetAddress::getAllByName));
     config.getMemberAttributeConfig().setAttribute(VERTX_NODE_ID, nodeId);
     int timeout = settings.heartbeatTimeoutSeconds();
     config.setProperty("hazelcast.max.no.heartbeat.seconds", String.valueOf(timeout));
@@ -80,6 +83,43 @@ public final class HazelcastCluster {
       }
     }
     return expanded;
+  }
+
+  /** A host name's addresses, as {@link InetAddress#getAllByName}. */
+  interface Resolver {
+    InetAddress[] addresses(String host) throws UnknownHostException;
+  }
+
+  /**
+   * Member names become their IPv4 addresses here, because Hazelcast, with its interface pinned,
+   * never connects to members given by name (seen with Docker Compose service names). A name that
+   * does not resolve yet (a container not started) is left out: that member finds this one when it starts.
+   */
+  static List<String> resolve(List<String> members, Resolver resolver) {
+    List<String> resolved = new ArrayList<>();
+    Set<String> unresolved = new java.util.LinkedHashSet<>();
+    for (String member : members) {
+      int colon = member.lastIndexOf(':');
+      String host = colon < 0 ? member : member.substring(0, colon);
+      String port = colon < 0 ? "" : member.substring(colon);
+      if (host.matches("[0-9.]+")) {
+        resolved.add(member);
+        continue;
+      }
+      try {
+        for (InetAddress address : resolver.addresses(host)) {
+          if (address instanceof Inet4Address) {
+            resolved.add(address.getHostAddress() + port);
+          }
+        }
+      } catch (UnknownHostException e) {
+        unresolved.add(host);
+      }
+    }
+    if (!unresolved.isEmpty()) {
+      LOG.info(() -> "cluster.members: " + String.join(", ", unresolved) + " not known yet; they will find this node when they start");
+    }
+    return resolved.stream().distinct().toList();
   }
 
   public HazelcastClusterManager clusterManager() {

@@ -195,7 +195,7 @@ public record InferbusConfig(
             worker.integer("stream-interval-ms", 0, 60_000)),
         models(root),
         new ClusterConfig(
-            cluster.string("host"),
+            ClusterHost.resolve(cluster.string("host")),
             cluster.integer("port", 1, 65535),
             commaSeparated(cluster.string("members")),
             cluster.integer("heartbeat-timeout-seconds", 1, 3600),
