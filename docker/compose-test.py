@@ -139,11 +139,12 @@ def main():
         jobs = submit_jobs(apis, keyed)
         say("%d jobs accepted through both API nodes" % len(jobs))
         worker1 = stack.container("worker1")
+        # Killed the moment it is seen running a batch: the jobs of that batch are certainly its own.
         wait_for("worker1 to be running batches", lambda: batches_running(worker1) > 0, 120)
-        unfinished = sum(1 for j in jobs if status(apis[1], j, keyed) not in TERMINAL)
         docker("kill", worker1)
         killed = time.monotonic()
-        say("worker1 killed (SIGKILL) with %d of %d jobs unfinished" % (unfinished, len(jobs)))
+        unfinished = sum(1 for j in jobs if status(apis[1], j, keyed) not in TERMINAL)
+        say("worker1 killed (SIGKILL) while running a batch; %d of %d jobs unfinished just after" % (unfinished, len(jobs)))
         check(unfinished > 0, "the kill came while jobs were unfinished")
 
         def all_ended():
