@@ -4,6 +4,7 @@ import io.inferbus.verticles.access.LocalRateLimiter;
 import io.inferbus.verticles.access.RateLimiter;
 import io.inferbus.verticles.access.RedisRateLimiter;
 import io.inferbus.verticles.api.ApiVerticle;
+import io.inferbus.verticles.api.JobEventRelay;
 import io.inferbus.inference.Task;
 import io.inferbus.verticles.cache.CacheMetrics;
 import io.inferbus.verticles.cache.JobClaims;
@@ -135,6 +136,9 @@ public final class InferbusNode {
     Duration agingBound = Duration.ofSeconds(config.scheduling().agingBoundSeconds());
 
     Future<String> dispatcherDeployment = vertx.deployVerticle(dispatcher);
+    Optional<Future<String>> relayDeployment = config.node().role().servesApi()
+        ? Optional.of(vertx.deployVerticle(new JobEventRelay()))
+        : Optional.empty();
     Optional<Future<String>> recoveryDeployment = cluster.map(c -> vertx.deployVerticle(
         new RecoveryVerticle(c, recovery, directory, config.dispatch().orphanSweepSeconds() * 1000L)));
     List<Future<String>> workerDeployments = new ArrayList<>();
@@ -158,6 +162,7 @@ public final class InferbusNode {
     List<Future<String>> deployments = new ArrayList<>(workerDeployments);
     deployments.add(dispatcherDeployment);
     recoveryDeployment.ifPresent(deployments::add);
+    relayDeployment.ifPresent(deployments::add);
     redis.ifPresent(r -> deployments.add(r.start(redisUse(config)).map("redis")));
     // join, not all: when one model fails to load, the others finish loading before Vert.x closes
     // (closing under a loading model makes its completion land on a closed executor).
@@ -176,6 +181,7 @@ public final class InferbusNode {
               presenceId.ifPresent(stopOrder::add);
               recoveryDeployment.ifPresent(id -> stopOrder.add(id.result()));
               stopOrder.add(dispatcherDeployment.result());
+              relayDeployment.ifPresent(id -> stopOrder.add(id.result()));
               return new InferbusNode(vertx, cluster, api, management, nodeId, stopOrder, journal, redis);
             })))
         .recover(failure -> vertx.close().eventually(() -> {

@@ -48,7 +48,7 @@ final class JobEventFeed {
   Future<Void> start(Handler<JobEvent> sink, Runnable onEnd) {
     this.sink = sink;
     this.onEnd = onEnd;
-    live = bus.consumer(BusAddresses.events(jobId), message -> onLive(message.body()));
+    live = bus.localConsumer(BusAddresses.events(jobId), message -> onLive(message.body()));
     return live.completion().onSuccess(v -> readLog()).compose(v -> firstRead.future());
   }
 

@@ -25,6 +25,15 @@ public final class BusAddresses {
     return "inferbus.credits." + model;
   }
 
+  /**
+   * Every job's events, published by whichever node writes them. Each API node consumes it once
+   * ({@code JobEventRelay}) and hands each event to its own followers of that job: one cluster-wide
+   * registration per node, never one per job (each such registration is a serialized write to
+   * Hazelcast's subscription map, seen by every member).
+   */
+  public static final String JOB_EVENTS = "inferbus.job-events";
+
+  /** A job's events on one node only: its followers there (event streams, bridge sockets) listen here. */
   public static String events(String jobId) {
     return "inferbus.events." + jobId;
   }

@@ -348,6 +348,6 @@ public final class JobDispatcher extends VerticleBase {
         }
       }
     }
-    changed.forEach(event -> vertx.eventBus().publish(BusAddresses.events(event.jobId()), event.toJson()));
+    changed.forEach(event -> vertx.eventBus().publish(BusAddresses.JOB_EVENTS, event.toJson()));
   }
 }

@@ -16,7 +16,7 @@ import java.util.function.Supplier;
 
 /**
  * The one way a job changes: append the event to the job's log (the source of truth), then
- * publish it on the job's events address as news for whoever streams it. What a worker reports
+ * publish it as news for whoever streams it (see {@link BusAddresses#JOB_EVENTS}). What a worker reports
  * is retried while the store is unavailable, so a finished job's result outlives a store outage.
  */
 public final class JobJournal {
@@ -147,7 +147,7 @@ public final class JobJournal {
     if (traceparent != null) {
       options.addHeader(Traceparent.HEADER, traceparent);
     }
-    vertx.eventBus().publish(BusAddresses.events(event.jobId()), message, options);
+    vertx.eventBus().publish(BusAddresses.JOB_EVENTS, message, options);
   }
 
   private static boolean isSmall(JsonObject result) {
