@@ -26,7 +26,7 @@ final class BridgeClient implements AutoCloseable {
     this.socket = ApiClient.await(client.connect(options));
     try {
       socket.closeHandler(v -> closed = true);
-      socket.handler(frame -> received.add(new JsonObject(frame)));
+      socket.textMessageHandler(frame -> received.add(new JsonObject(frame))); // text frames only: JSON, as browsers and Node read it
     } catch (IllegalStateException alreadyClosed) {
       closed = true;
     }

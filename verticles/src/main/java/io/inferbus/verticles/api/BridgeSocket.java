@@ -260,7 +260,7 @@ final class BridgeSocket {
 
   private void write(JsonObject frame) {
     if (!closed) {
-      socket.write(frame.toBuffer());
+      socket.write(frame.encode()); // a String: a text frame on the raw WebSocket, which clients read as JSON text (a Buffer would go as a binary frame)
     }
   }
 
