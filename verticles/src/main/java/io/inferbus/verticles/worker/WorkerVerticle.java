@@ -57,6 +57,7 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
   protected boolean draining;
   private int prefetch;
   private int announcedFree = -1;
+  private int announcedLeastUrgent = -1;
   private long announcements;
   private Promise<Void> drained;
   private volatile int waitingJobs;
@@ -152,7 +153,7 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
     int attempt = Integer.parseInt(message.headers().get(BusAddresses.HEADER_ATTEMPT));
     J known = held.get(request.id());
     if (known == null || known.attempt < attempt) {
-      if (draining || (waitingJobs() >= 2 * prefetch && !shortOfItems())) {
+      if (draining || (waitingJobs() >= 2 * prefetch && !shortOfItems() && !overtakesAllWaiting(request))) {
         message.reply(announced(credit()).put("status", BusAddresses.FULL));
         return;
       }
@@ -173,6 +174,16 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
     message.reply(announced(credit()).put("status", BusAddresses.TAKEN));
   }
 
+  /**
+   * A full worker still takes a job more urgent than every job it holds waiting: that job runs at
+   * the next batch boundary, whereas refused it would wait at the dispatcher for a free slot, a batch
+   * later. At most one such job per priority level goes beyond the limit.
+   */
+  private boolean overtakesAllWaiting(JobRequest request) {
+    return held.values().stream().filter(job -> !job.started)
+        .allMatch(job -> job.request.priority().ordinal() > request.priority().ordinal());
+  }
+
   /** What a job needs before its work can start (state left by an earlier attempt, say); runs on this verticle's context. */
   protected Future<Void> prepare(J job) {
     return Future.succeededFuture();
@@ -190,6 +201,7 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
   /** Numbered, because replies and announcements reach a dispatcher by different paths, in any order. */
   private JsonObject announced(JsonObject credit) {
     announcedFree = credit.getInteger("free");
+    announcedLeastUrgent = credit.getInteger("least_urgent", -1);
     return credit.put("seq", ++announcements);
   }
 
@@ -201,9 +213,16 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
   private JsonObject credit() {
     int free = draining ? 0 : wanted(waitingJobs());
     JsonObject credit = new JsonObject().put("node", node).put("free", free);
-    held.values().stream().filter(job -> !job.started).mapToInt(job -> job.request.priority().ordinal()).max()
-        .ifPresent(rank -> credit.put("least_urgent", rank));
+    int leastUrgent = leastUrgentWaiting();
+    if (leastUrgent >= 0) {
+      credit.put("least_urgent", leastUrgent);
+    }
     return credit;
+  }
+
+  /** The rank of the least urgent job held waiting; -1 when none waits. */
+  private int leastUrgentWaiting() {
+    return held.values().stream().filter(job -> !job.started).mapToInt(job -> job.request.priority().ordinal()).max().orElse(-1);
   }
 
   private int wanted(int waiting) {
@@ -297,7 +316,8 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
   /** Keeps the queue gauge current, tells the cluster when its room changed, and notices the end of a drain. */
   protected final void afterChange() {
     waitingJobs = waitingJobs();
-    if (!draining && wanted(waitingJobs) != announcedFree) {
+    // The least urgent rank matters even while no slot is free: a dispatcher sends a more urgent job to a full worker.
+    if (!draining && (wanted(waitingJobs) != announcedFree || leastUrgentWaiting() != announcedLeastUrgent)) {
       publishCredit();
     }
     if (drained != null && held.isEmpty() && runnersIdle()) {
