@@ -27,6 +27,7 @@ final class JobEventFeed {
   private Handler<JobEvent> sink;
   private Runnable onEnd;
   private MessageConsumer<JsonObject> live;
+  private MessageConsumer<Object> resync;
   private long lastSeq;
   private boolean reading;
   private boolean behind;
@@ -49,6 +50,7 @@ final class JobEventFeed {
     this.sink = sink;
     this.onEnd = onEnd;
     live = bus.localConsumer(BusAddresses.events(jobId), message -> onLive(message.body()));
+    resync = bus.localConsumer(BusAddresses.RESYNC_FEEDS, message -> readLog());
     return live.completion().onSuccess(v -> readLog()).compose(v -> firstRead.future());
   }
 
@@ -72,6 +74,7 @@ final class JobEventFeed {
     if (!closed) {
       closed = true;
       live.unregister();
+      resync.unregister();
       onEnd.run();
     }
   }

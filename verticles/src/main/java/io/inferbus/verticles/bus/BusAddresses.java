@@ -33,6 +33,13 @@ public final class BusAddresses {
    */
   public static final String JOB_EVENTS = "inferbus.job-events";
 
+  /**
+   * Node-local: every event feed of this node reads its job's log again. Sent when a member leaves,
+   * since a member that dies between writing an event to the log and publishing it leaves followers
+   * waiting for news that will never come.
+   */
+  public static final String RESYNC_FEEDS = "inferbus.feeds.resync";
+
   /** A job's events on one node only: its followers there (event streams, bridge sockets) listen here. */
   public static String events(String jobId) {
     return "inferbus.events." + jobId;

@@ -2,8 +2,10 @@ package io.inferbus.verticles.dispatch;
 
 import io.inferbus.verticles.cluster.HazelcastCluster;
 import io.inferbus.verticles.worker.WorkerDirectory;
+import io.inferbus.verticles.bus.BusAddresses;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -18,6 +20,7 @@ import java.util.logging.Logger;
  */
 public final class RecoveryVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(RecoveryVerticle.class.getName());
+  private static final long RESYNC_AGAIN_MILLIS = 2_000;
 
   private final HazelcastCluster cluster;
   private final JobRecovery recovery;
@@ -41,10 +44,20 @@ public final class RecoveryVerticle extends VerticleBase {
 
   private void handleMemberLeft(String node) {
     long began = System.nanoTime();
+    resyncFeeds();
+    vertx.setTimer(RESYNC_AGAIN_MILLIS, t -> resyncFeeds());
     directory.forget(node::equals)
         .compose(v -> recovery.recoverFrom(node::equals, "worker_lost"))
         .onSuccess(count -> LOG.info(() -> "member " + node + " left; this node re-dispatched " + count + " job(s) in "
             + (System.nanoTime() - began) / 1_000_000 + " ms"));
+  }
+
+  /**
+   * The departed member may have written a job's last events without publishing them: this node's
+   * streams read their logs again, at once and once more when writes still in flight have landed.
+   */
+  private void resyncFeeds() {
+    vertx.eventBus().publish(BusAddresses.RESYNC_FEEDS, null, new DeliveryOptions().setLocalOnly(true));
   }
 
   private void sweepOrphans() {
