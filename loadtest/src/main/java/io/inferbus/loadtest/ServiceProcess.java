@@ -80,6 +80,11 @@ final class ServiceProcess implements AutoCloseable {
     }
   }
 
+  /** SIGKILL, as a crash would end it. */
+  void kill() {
+    process.destroyForcibly();
+  }
+
   @Override
   public void close() throws InterruptedException {
     process.destroy();
