@@ -47,7 +47,7 @@ final class ClusterProcess implements AutoCloseable {
     Map<String, String> env = new HashMap<>(Map.of(
         "INFERBUS_CLUSTER_PORT", String.valueOf(clusterBasePort),
         "INFERBUS_CLUSTER_MEMBERS", "127.0.0.1:" + clusterBasePort + "-" + (clusterBasePort + 9),
-        "INFERBUS_CLUSTER_HEARTBEAT_TIMEOUT_SECONDS", "5",
+        "INFERBUS_CLUSTER_HEARTBEAT_TIMEOUT_SECONDS", "15", // killed members are seen at once (sockets close); this only bounds hung ones, and 5 s let a start-up stall on 2 cores split the cluster
         "INFERBUS_MANAGEMENT_PORT", "0",
         "INFERBUS_DISPATCH_ORPHAN_SWEEP_SECONDS", "1",
         "INFERBUS_DRAIN_TIMEOUT_SECONDS", "20",
