@@ -262,7 +262,7 @@ public final class JobDispatcher extends VerticleBase {
           HandOver handOver = outcome.succeeded() ? outcome.result() : new HandOver(null, outcome.cause());
           if (handOver.reply() != null && BusAddresses.TAKEN.equals(handOver.reply().getString("status"))) {
             JobLog.event(LOG, request.id(), request.traceparent(), () -> "handed to worker " + node + " (attempt " + job.attempt() + ")");
-            journal.store().assign(request.id(), job.attempt(), node);
+            journal.hold(request.id(), job.attempt(), node);
             takeCredit(lane, handOver.reply());
           } else if (handOver.reply() != null) {
             takeCredit(lane, handOver.reply().put("free", 0));
@@ -324,7 +324,7 @@ public final class JobDispatcher extends VerticleBase {
   /** The job's next attempt, held by this node; 0 when the job has ended or someone else took it back meanwhile. */
   private Future<Integer> nextAttempt(String id, int attempt) {
     return journal.requeue(id, attempt, "handover_timeout").compose(requeued -> requeued
-        .map(job -> journal.store().assign(id, job.attempt(), self).map(v -> job.attempt()))
+        .map(job -> journal.hold(id, job.attempt(), self).map(v -> job.attempt()))
         .orElseGet(() -> Future.succeededFuture(0)));
   }
 

@@ -52,6 +52,11 @@ public final class JobJournal {
         });
   }
 
+  /** Records which node holds the live job's current attempt: the node recovery asks about when members leave. */
+  public Future<Void> hold(String jobId, int attempt, String node) {
+    return store.assign(jobId, attempt, node);
+  }
+
   /** Empty when the event was refused: the job has ended, is unknown, or {@code attempt} is not its current one. */
   public Future<Optional<JobRecord>> record(String jobId, int attempt, JobEventType type, JsonObject data) {
     return whileStoreDown(() -> observed(store.append(jobId, attempt, List.of(new JobStore.Proposal(type, data))), null));
