@@ -140,7 +140,13 @@ def main():
         say("%d jobs accepted through both API nodes" % len(jobs))
         worker1 = stack.container("worker1")
         # Killed the moment it is seen running a batch: the jobs of that batch are certainly its own.
-        wait_for("worker1 to be running batches", lambda: batches_running(worker1) > 0, 120)
+        def worker1_busy():
+            if batches_running(worker1) > 0:
+                return True
+            if all(status(apis[1], j, keyed) in TERMINAL for j in jobs[-4:]):
+                jobs.extend(submit_jobs(apis, keyed))  # the load ended before worker1 was caught at work: more
+            return False
+        wait_for("worker1 to be running batches", worker1_busy, 120)
         docker("kill", worker1)
         killed = time.monotonic()
         unfinished = sum(1 for j in jobs if status(apis[1], j, keyed) not in TERMINAL)
