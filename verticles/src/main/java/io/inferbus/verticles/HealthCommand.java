@@ -1,7 +1,7 @@
 package io.inferbus.verticles;
 
-import io.inferbus.verticles.config.ConfigException;
 import io.inferbus.verticles.config.InferbusConfig;
+import java.util.Optional;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;
@@ -29,14 +29,11 @@ final class HealthCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    InferbusConfig config;
-    try {
-      config = node.load();
-    } catch (ConfigException e) {
-      System.err.println("inferbus: " + e.getMessage());
+    Optional<InferbusConfig> loaded = node.loadOrExplain();
+    if (loaded.isEmpty()) {
       return 2;
     }
-    URI ready = readinessUri(config);
+    URI ready = readinessUri(loaded.get());
     try {
       // HttpURLConnection rather than HttpClient: the probe runs every few seconds, and HttpClient
       // sets up TLS even for plain HTTP (a third of the probe's start-up).

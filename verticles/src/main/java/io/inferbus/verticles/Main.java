@@ -4,7 +4,6 @@ import io.inferbus.verticles.cli.CancelCommand;
 import io.inferbus.verticles.cli.StatusCommand;
 import io.inferbus.verticles.cli.SubmitCommand;
 import io.inferbus.verticles.cli.WatchCommand;
-import io.inferbus.verticles.config.ConfigException;
 import io.inferbus.verticles.config.InferbusConfig;
 import io.vertx.core.Future;
 import java.util.Locale;
@@ -61,13 +60,11 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     long begin = System.nanoTime();
-    InferbusConfig config;
-    try {
-      config = node.load();
-    } catch (ConfigException e) {
-      System.err.println("inferbus: " + e.getMessage());
+    Optional<InferbusConfig> loaded = node.loadOrExplain();
+    if (loaded.isEmpty()) {
       return 2;
     }
+    InferbusConfig config = loaded.get();
     String nodeId = NodeIds.create(config.node().role());
     LogSetup.install(nodeId, config.log());
     Logger log = Logger.getLogger("inferbus");

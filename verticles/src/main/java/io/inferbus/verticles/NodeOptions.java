@@ -38,6 +38,16 @@ public final class NodeOptions {
         cluster || loaded.node().clustered(), loaded.node().eventLoops()));
   }
 
+  /** {@link #load()}, or empty after printing why the settings are bad (the command then exits 2). */
+  Optional<InferbusConfig> loadOrExplain() {
+    try {
+      return Optional.of(load());
+    } catch (ConfigException e) {
+      System.err.println("inferbus: " + e.getMessage());
+      return Optional.empty();
+    }
+  }
+
   static final class RoleConverter implements CommandLine.ITypeConverter<Role> {
     @Override
     public Role convert(String value) {
