@@ -81,6 +81,11 @@ public final class JobQueue<T> {
     itemsWaiting += items;
   }
 
+  /** The priority of the first job. */
+  public Optional<Priority> peekPriority() {
+    return order.isEmpty() ? Optional.empty() : Optional.of(order.first().priority);
+  }
+
   /** The first job, left in place. */
   public Optional<T> peek() {
     return order.isEmpty() ? Optional.empty() : Optional.of(order.first().job);

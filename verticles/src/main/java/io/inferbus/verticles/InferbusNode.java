@@ -130,7 +130,7 @@ public final class InferbusNode {
     JobJournal journal = new JobJournal(vertx, store, cache, metrics);
     WorkerDirectory directory = new WorkerDirectory(vertx);
     List<String> modelIds = config.models().stream().map(ModelConfig::id).toList();
-    JobDispatcher dispatcher = new JobDispatcher(journal, config.dispatch(), config.scheduling(), metrics, modelIds, nodeId);
+    JobDispatcher dispatcher = new JobDispatcher(journal, config.dispatch(), config.scheduling(), metrics, modelIds, nodeId, clock);
     JobRecovery recovery = new JobRecovery(journal, dispatcher, metrics, nodeId);
     Duration drain = Duration.ofSeconds(config.drain().timeoutSeconds());
     Duration agingBound = Duration.ofSeconds(config.scheduling().agingBoundSeconds());

@@ -1,6 +1,6 @@
 package io.inferbus.verticles.dispatch;
 
-import io.inferbus.inference.JobQueue;
+import io.inferbus.inference.DispatchLane;
 import io.inferbus.verticles.ErrorCode;
 import io.inferbus.verticles.JobLog;
 import io.inferbus.verticles.jobs.Traceparent;
@@ -25,9 +25,9 @@ import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +44,7 @@ import java.util.Map;
  */
 public final class JobDispatcher extends VerticleBase {
   private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(JobDispatcher.class.getName());
-  private static final long CREDIT_LIFETIME_MS = 1000;
+  private static final Duration CREDIT_LIFETIME = Duration.ofSeconds(1);
 
   private static final long FIRST_BACKOFF_MS = 100;
   private static final long LAST_BACKOFF_MS = 3_200;
@@ -53,27 +53,18 @@ public final class JobDispatcher extends VerticleBase {
   private record Waiting(JobRequest request, int attempt, int failedTries) {}
 
   /** How a hand-over ended: a worker's reply, or the failure that left it unconfirmed. */
-  private record HandOver(JsonObject reply, Throwable failure) {}
+  private record Outcome(JsonObject reply, Throwable failure) {}
 
-  /**
-   * @param leastUrgent rank of the least urgent job the worker holds waiting; -1 when none
-   * @param seq the worker's announcement number: an older one arriving late is ignored
-   */
-  private record Credit(int free, int leastUrgent, long seq, long expiresAt) {}
-
+  /** The choices ({@link DispatchLane}) and what carries them out: deadline timers and the breaker. */
   private final class Lane {
     final String model;
-    final JobQueue<Waiting> queue;
-    final Map<String, Credit> credits = new HashMap<>();
+    final DispatchLane<Waiting> waiting;
     final Map<String, Long> deadlineTimers = new HashMap<>();
-    final Map<String, Integer> announcedPositions = new HashMap<>();
     final CircuitBreaker breaker;
-    int handedOverSinceTick;
-    double handOversPerSecond;
 
     Lane(String model) {
       this.model = model;
-      this.queue = new JobQueue<>(Duration.ofSeconds(scheduling.agingBoundSeconds()));
+      this.waiting = new DispatchLane<>(Duration.ofSeconds(scheduling.agingBoundSeconds()), CREDIT_LIFETIME, clock);
       this.breaker = CircuitBreaker.create("dispatch-" + model, vertx, new CircuitBreakerOptions()
           .setMaxFailures(config.breakerFailures())
           .setResetTimeout(config.breakerResetMs())
@@ -88,11 +79,13 @@ public final class JobDispatcher extends VerticleBase {
   private final JobMetrics metrics;
   private final List<String> models;
   private final String self;
+  private final Clock clock;
   private final Map<String, Lane> lanes = new HashMap<>();
 
   public JobDispatcher(JobJournal journal, DispatchConfig config, SchedulingConfig scheduling, JobMetrics metrics, List<String> models,
-      String self) {
+      String self, Clock clock) {
     this.journal = journal;
+    this.clock = clock;
     this.self = self;
     this.config = config;
     this.scheduling = scheduling;
@@ -120,7 +113,7 @@ public final class JobDispatcher extends VerticleBase {
     for (Priority priority : Priority.values()) {
       metrics.queueWaiting(lane.model, priority, () -> {
         synchronized (lane) {
-          return lane.queue.waiting(priority);
+          return lane.waiting.waiting(priority);
         }
       });
     }
@@ -139,7 +132,7 @@ public final class JobDispatcher extends VerticleBase {
   public boolean full(String model, Priority priority) {
     Lane lane = lanes.get(model);
     synchronized (lane) {
-      return lane.queue.waiting(priority) >= scheduling.maxQueued().get(priority.ordinal());
+      return lane.waiting.waiting(priority) >= scheduling.maxQueued().get(priority.ordinal());
     }
   }
 
@@ -153,8 +146,8 @@ public final class JobDispatcher extends VerticleBase {
     int attempt = job.attempt();
     Lane lane = lanes.get(request.model());
     synchronized (lane) {
-      lane.queue.add(request.id(), request.priority(), request.submittedAt(), job, 1);
-      long wait = Math.max(1, request.deadline() - System.currentTimeMillis());
+      lane.waiting.add(request.id(), request.priority(), request.submittedAt(), job);
+      long wait = Math.max(1, request.deadline() - clock.millis());
       lane.deadlineTimers.put(request.id(), vertx.setTimer(wait, t -> expire(lane, request.id(), attempt)));
       handOver(lane);
     }
@@ -168,12 +161,11 @@ public final class JobDispatcher extends VerticleBase {
   private void forget(String id) {
     for (Lane lane : lanes.values()) {
       synchronized (lane) {
-        if (lane.queue.remove(id)) {
+        if (lane.waiting.remove(id)) {
           Long timer = lane.deadlineTimers.remove(id);
           if (timer != null) {
             vertx.cancelTimer(timer);
           }
-          lane.announcedPositions.remove(id);
         }
       }
     }
@@ -182,10 +174,9 @@ public final class JobDispatcher extends VerticleBase {
   private void expire(Lane lane, String id, int attempt) {
     synchronized (lane) {
       lane.deadlineTimers.remove(id);
-      if (!lane.queue.remove(id)) {
+      if (!lane.waiting.remove(id)) {
         return;
       }
-      lane.announcedPositions.remove(id);
     }
     JobLog.event(LOG, id, null, () -> "expired: still queued at its deadline");
     journal.expire(id, attempt);
@@ -198,46 +189,19 @@ public final class JobDispatcher extends VerticleBase {
   /** A worker's room, from its announcements and from its answers to hand-overs. */
   private void takeCredit(Lane lane, JsonObject credit) {
     synchronized (lane) {
-      String node = credit.getString("node");
-      long seq = credit.getLong("seq");
-      Credit known = lane.credits.get(node);
-      if (known == null || seq > known.seq()) {
-        lane.credits.put(node, new Credit(credit.getInteger("free"), credit.getInteger("least_urgent", -1), seq,
-            System.currentTimeMillis() + CREDIT_LIFETIME_MS));
-      }
+      lane.waiting.credit(credit.getString("node"), credit.getInteger("free"), credit.getInteger("least_urgent", -1), credit.getLong("seq"));
       handOver(lane);
     }
   }
 
-  /**
-   * Sends waiting jobs, first first, to the workers with the most room while any has room; a job
-   * more urgent than one a full worker holds waiting goes to that worker, where it overtakes.
-   */
+  /** Sends the jobs the lane lets go now. */
   private void handOver(Lane lane) {
-    long now = System.currentTimeMillis();
-    lane.credits.values().removeIf(credit -> credit.expiresAt() < now);
-    while (!lane.queue.isEmpty()) {
-      int rank = lane.queue.peek().orElseThrow().request().priority().ordinal();
-      Map.Entry<String, Credit> target = lane.credits.entrySet().stream()
-          .filter(e -> e.getValue().free() > 0 || rank < e.getValue().leastUrgent())
-          .max(Map.Entry.comparingByValue(Comparator.comparingInt(Credit::free)))
-          .orElse(null);
-      if (target == null) {
-        return;
-      }
-      String node = target.getKey();
-      Credit credit = target.getValue();
-      lane.credits.put(node, credit.free() > 0
-          ? new Credit(credit.free() - 1, credit.leastUrgent(), credit.seq(), credit.expiresAt())
-          : new Credit(0, rank, credit.seq(), credit.expiresAt()));
-      Waiting next = lane.queue.next(1).orElseThrow().job();
-      Long timer = lane.deadlineTimers.remove(next.request().id());
+    for (DispatchLane.HandOver<Waiting> handOver : lane.waiting.handOvers()) {
+      Long timer = lane.deadlineTimers.remove(handOver.jobId());
       if (timer != null) {
         vertx.cancelTimer(timer);
       }
-      lane.announcedPositions.remove(next.request().id());
-      lane.handedOverSinceTick++;
-      send(lane, next, node);
+      send(lane, handOver.job(), handOver.node());
     }
   }
 
@@ -252,14 +216,14 @@ public final class JobDispatcher extends VerticleBase {
     if (request.traceparent() != null) {
       options.addHeader(Traceparent.HEADER, request.traceparent());
     }
-    lane.breaker.<HandOver>execute(() -> vertx.eventBus()
+    lane.breaker.<Outcome>execute(() -> vertx.eventBus()
             .<JsonObject>request(BusAddresses.work(request.model(), node), request.toJson(), options)
-            .map(reply -> new HandOver(reply.body(), null))
+            .map(reply -> new Outcome(reply.body(), null))
             .recover(failure -> anotherWorkerHasRoom(lane, node)
-                ? Future.succeededFuture(new HandOver(null, failure))
+                ? Future.succeededFuture(new Outcome(null, failure))
                 : Future.failedFuture(failure)))
         .onComplete(outcome -> {
-          HandOver handOver = outcome.succeeded() ? outcome.result() : new HandOver(null, outcome.cause());
+          Outcome handOver = outcome.succeeded() ? outcome.result() : new Outcome(null, outcome.cause());
           if (handOver.reply() != null && BusAddresses.TAKEN.equals(handOver.reply().getString("status"))) {
             JobLog.event(LOG, request.id(), request.traceparent(), () -> "handed to worker " + node + " (attempt " + job.attempt() + ")");
             journal.hold(request.id(), job.attempt(), node);
@@ -269,22 +233,16 @@ public final class JobDispatcher extends VerticleBase {
             enqueue(job);
           } else {
             synchronized (lane) {
-              lane.credits.remove(node);
+              lane.waiting.forgetWorker(node);
             }
             unconfirmed(job, handOver.failure());
           }
         });
   }
 
-  /**
-   * A failed hand-over counts against the model's breaker only when no other worker has room: one
-   * lost worker must not turn clients away while another serves the model.
-   */
   private boolean anotherWorkerHasRoom(Lane lane, String node) {
-    long now = System.currentTimeMillis();
     synchronized (lane) {
-      return lane.credits.entrySet().stream()
-          .anyMatch(e -> !e.getKey().equals(node) && e.getValue().free() > 0 && e.getValue().expiresAt() >= now);
+      return lane.waiting.anotherWorkerHasRoom(node);
     }
   }
 
@@ -330,24 +288,17 @@ public final class JobDispatcher extends VerticleBase {
 
   /** Positions are news, not history: they go on the bus only, not into the job's log. */
   private void announcePositions(Lane lane) {
-    List<JobEvent> changed = new ArrayList<>();
+    List<DispatchLane.Position> changed;
     synchronized (lane) {
-      double tickSeconds = scheduling.positionUpdatesMs() / 1000.0;
-      lane.handOversPerSecond = 0.7 * lane.handOversPerSecond + 0.3 * (lane.handedOverSinceTick / tickSeconds);
-      lane.handedOverSinceTick = 0;
-      List<String> ids = lane.queue.ids();
-      for (int position = 0; position < ids.size(); position++) {
-        String id = ids.get(position);
-        Integer before = lane.announcedPositions.put(id, position);
-        if (before == null || before != position) {
-          JsonObject data = new JsonObject().put("id", id).put("status", "queued").put("position", position);
-          if (lane.handOversPerSecond > 0.01) {
-            data.put("estimated_wait_ms", Math.round((position + 1) / lane.handOversPerSecond * 1000));
-          }
-          changed.add(new JobEvent(id, 0, JobEventType.QUEUED, data, System.currentTimeMillis()));
-        }
-      }
+      changed = lane.waiting.positionsChanged(Duration.ofMillis(scheduling.positionUpdatesMs()));
     }
-    changed.forEach(event -> vertx.eventBus().publish(BusAddresses.JOB_EVENTS, event.toJson()));
+    long now = clock.millis();
+    for (DispatchLane.Position position : changed) {
+      JsonObject data = new JsonObject().put("id", position.jobId()).put("status", "queued").put("position", position.position());
+      if (position.estimatedWaitMs() >= 0) {
+        data.put("estimated_wait_ms", position.estimatedWaitMs());
+      }
+      vertx.eventBus().publish(BusAddresses.JOB_EVENTS, new JobEvent(position.jobId(), 0, JobEventType.QUEUED, data, now).toJson());
+    }
   }
 }
