@@ -73,8 +73,7 @@ public final class JobJournal {
     List<JobStore.Proposal> events = List.of(
         new JobStore.Proposal(JobEventType.PROGRESS, finalProgress),
         new JobStore.Proposal(JobEventType.SUCCEEDED, new JsonObject().put("status", JobStatus.SUCCEEDED.wireName())));
-    return whileStoreDown(() -> store.putResult(request.id(), attempt, result)
-        .compose(v -> observed(store.append(request.id(), attempt, events), result)));
+    return whileStoreDown(() -> observed(store.succeed(request.id(), attempt, events, result), result));
   }
 
   /** A job answered without running: the same events a run would give, the success marked {@code cached}. */
@@ -83,7 +82,7 @@ public final class JobJournal {
         new JobStore.Proposal(JobEventType.STARTED, new JsonObject().put("attempt", attempt).put("cached", true)),
         new JobStore.Proposal(JobEventType.PROGRESS, new JsonObject().put("done", total).put("total", total)),
         new JobStore.Proposal(JobEventType.SUCCEEDED, new JsonObject().put("status", JobStatus.SUCCEEDED.wireName()).put("cached", true)));
-    return store.putResult(jobId, attempt, result).compose(v -> observed(store.append(jobId, attempt, events), result));
+    return observed(store.succeed(jobId, attempt, events, result), result);
   }
 
   public Future<Optional<JobRecord>> fail(String jobId, int attempt, ErrorCode code, String message) {
@@ -155,7 +154,7 @@ public final class JobJournal {
     vertx.eventBus().publish(BusAddresses.JOB_EVENTS, message, options);
   }
 
-  private static boolean isSmall(JsonObject result) {
+  static boolean isSmall(JsonObject result) {
     JsonArray embeddings = result.getJsonArray("embeddings");
     return embeddings == null || embeddings.size() * result.getInteger("dimensions", 0) <= INLINE_RESULT_VALUES;
   }

@@ -44,6 +44,14 @@ public interface JobStore {
    */
   Future<Void> putResult(String id, int attempt, JsonObject result);
 
+  /**
+   * The job's last events, ending in its success, with the result of {@code attempt} readable as
+   * soon as they are: by default the result is stored first, then the events are appended.
+   */
+  default Future<Optional<Appended>> succeed(String id, int attempt, List<Proposal> events, JsonObject result) {
+    return putResult(id, attempt, result).compose(v -> append(id, attempt, events));
+  }
+
   /** The job's events numbered above {@code seq}, in order; empty for an unknown job. */
   Future<List<JobEvent>> eventsAfter(String id, long seq);
 

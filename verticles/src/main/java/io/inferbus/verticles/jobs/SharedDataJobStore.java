@@ -7,6 +7,8 @@ import io.vertx.core.shareddata.SharedData;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.logging.Level;
@@ -23,6 +25,11 @@ public final class SharedDataJobStore implements JobStore {
   private static final String RESULTS = "inferbus.results";
   private static final String REQUESTS = "inferbus.requests";
   private static final String ASSIGNMENTS = "inferbus.assignments";
+  /** The entry's field holding a small result, written with the success. */
+  private static final String RESULT = "result";
+
+  /** Live jobs whose entry this node remembers; past it, it forgets them all (and reads them again). */
+  private static final int LAST_WRITTEN_LIMIT = 4096;
 
   private static final Logger LOG = Logger.getLogger(SharedDataJobStore.class.getName());
 
@@ -30,6 +37,8 @@ public final class SharedDataJobStore implements JobStore {
   private final Clock clock;
   private final long retentionMillis;
   private final RetainedJobs retained;
+  /** The entry of each live job as this node last wrote it: the expected value of its next compare-and-set. */
+  private final Map<String, JsonObject> lastWritten = new ConcurrentHashMap<>();
 
   /** @param retainedBytes heap for ended jobs this node stored; beyond it the oldest are forgotten early */
   public SharedDataJobStore(SharedData sharedData, Clock clock, Duration retention, long retainedBytes) {
@@ -60,40 +69,74 @@ public final class SharedDataJobStore implements JobStore {
       if (job.status() != JobStatus.SUCCEEDED) {
         return Future.succeededFuture(Optional.of(job));
       }
-      return result(id, job.attempt()).map(result -> Optional.of(job.withResult(result)));
+      return result(entry, id, job.attempt()).map(result -> Optional.of(job.withResult(result)));
     });
   }
 
   @Override
   public Future<Optional<Appended>> append(String id, int attempt, List<Proposal> proposals) {
-    return change(id, JobEntry.appending(attempt, proposals));
+    return change(id, JobEntry.appending(attempt, proposals), null);
+  }
+
+  /** A small result goes into the job's entry with the success, in the same write; a large one into the results map first. */
+  @Override
+  public Future<Optional<Appended>> succeed(String id, int attempt, List<Proposal> events, JsonObject result) {
+    if (!JobJournal.isSmall(result)) {
+      return JobStore.super.succeed(id, attempt, events, result);
+    }
+    retained.resultStored(id, attempt, result);
+    return change(id, JobEntry.appending(attempt, events), result);
   }
 
   @Override
   public Future<Optional<Appended>> requeue(String id, int attempt, String reason) {
-    return change(id, JobEntry.requeueing(id, attempt, reason));
+    return change(id, JobEntry.requeueing(id, attempt, reason), null);
   }
 
-  /** Compare-and-set loop: reads the entry, lets {@code decide} propose events, writes them if nobody wrote meanwhile. */
-  private Future<Optional<Appended>> change(String id, Function<JobRecord, List<Proposal>> decide) {
-    return map(JOBS).compose(jobs -> jobs.get(id).compose(entry -> {
+  /**
+   * Compare-and-set loop: lets {@code decide} propose events on the entry, writes them if nobody
+   * wrote meanwhile. The entry this node wrote last is taken as current without reading it (a job's
+   * holder is usually its only writer); when someone else wrote since, the write is refused and the
+   * loop reads the entry.
+   */
+  private Future<Optional<Appended>> change(String id, Function<JobRecord, List<Proposal>> decide, JsonObject result) {
+    JsonObject known = lastWritten.get(id);
+    return map(JOBS).compose(jobs -> (known != null ? Future.succeededFuture(known) : jobs.get(id)).compose(entry -> {
       Optional<JobEntry.Change> change = entry == null ? Optional.empty() : JobEntry.change(id, entry, decide, clock.millis());
       if (change.isEmpty()) {
+        if (known != null) {
+          lastWritten.remove(id, known);
+          return change(id, decide, result);
+        }
         return Future.succeededFuture(Optional.empty());
       }
       JsonObject updated = change.get().updated();
+      if (result != null && change.get().appended().job().status() == JobStatus.SUCCEEDED) {
+        updated.put(RESULT, result);
+      }
       return jobs.replaceIfPresent(id, entry, updated).compose(written -> {
         if (!written) {
-          return change(id, decide);
+          lastWritten.remove(id, entry);
+          return change(id, decide, result);
         }
         JobRecord job = change.get().appended().job();
         if (job.status().terminal()) {
+          lastWritten.remove(id);
           ended(jobs, id, updated);
           retained.ended(id, job.attempt(), clock.millis()).forEach(this::forget);
+        } else {
+          remember(id, updated);
         }
         return Future.succeededFuture(Optional.of(change.get().appended()));
       });
     }));
+  }
+
+  private void remember(String id, JsonObject entry) {
+    if (lastWritten.size() >= LAST_WRITTEN_LIMIT) {
+      lastWritten.clear();
+    }
+    lastWritten.put(id, entry);
   }
 
   /**
@@ -117,8 +160,10 @@ public final class SharedDataJobStore implements JobStore {
     return map(RESULTS).compose(results -> results.put(resultKey(id, attempt), result, retentionMillis));
   }
 
-  private Future<JsonObject> result(String id, int attempt) {
-    return map(RESULTS).compose(results -> results.get(resultKey(id, attempt)));
+  /** The succeeded attempt's result: in the entry when it was small, else in the results map. */
+  private Future<JsonObject> result(JsonObject entry, String id, int attempt) {
+    JsonObject inline = entry.getJsonObject(RESULT);
+    return inline != null ? Future.succeededFuture(inline) : map(RESULTS).compose(results -> results.get(resultKey(id, attempt)));
   }
 
   private static String resultKey(String id, int attempt) {
@@ -129,7 +174,7 @@ public final class SharedDataJobStore implements JobStore {
   public Future<List<JobEvent>> eventsAfter(String id, long seq) {
     return map(JOBS).compose(jobs -> jobs.get(id)).compose(entry -> {
       List<JobEvent> events = entry == null ? List.of() : JobEntry.eventsAfter(entry, seq);
-      return JobEntry.endsWithResult(events) ? result(id, JobEntry.job(entry).attempt()).map(result -> JobEntry.withResult(events, result)) : Future.succeededFuture(events);
+      return JobEntry.endsWithResult(events) ? result(entry, id, JobEntry.job(entry).attempt()).map(result -> JobEntry.withResult(events, result)) : Future.succeededFuture(events);
     });
   }
 
