@@ -20,7 +20,7 @@ public interface JobStore {
   /** An event a writer wants to add; the store numbers and times it. */
   record Proposal(JobEventType type, JsonObject data) {}
 
-  /** Stores a new job (its id never used before), its request, its first event ({@code queued}, numbered 1) and its first holder. */
+  /** Stores a new job, its request, its first event ({@code queued}, numbered 1) and its first holder. */
   Future<Appended> create(JobRecord job, JobRequest request, JsonObject queuedData, String holder);
 
   /** The job with its result, if it has one. */

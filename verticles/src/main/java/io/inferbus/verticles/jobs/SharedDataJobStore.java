@@ -52,10 +52,11 @@ public final class SharedDataJobStore implements JobStore {
   public Future<Appended> create(JobRecord job, JobRequest request, JsonObject queuedData, String holder) {
     JobEvent first = new JobEvent(job.id(), 1, JobEventType.QUEUED, queuedData, job.created());
     JsonObject entry = JobEntry.first(job, first);
-    // A plain put, not put-if-absent (which Vert.x runs as a blocking call on a worker thread): job ids are random UUIDs made here.
-    Future<Void> stored = map(JOBS).compose(jobs -> jobs.put(job.id(), entry));
+    Future<JsonObject> stored = map(JOBS).compose(jobs -> jobs.putIfAbsent(job.id(), entry));
     return Future.all(map(REQUESTS).compose(requests -> requests.put(job.id(), request.toJson())), assign(job.id(), job.attempt(), holder), stored)
-        .map(v -> new Appended(job, List.of(first)));
+        .compose(v -> stored.result() == null
+            ? Future.succeededFuture(new Appended(job, List.of(first)))
+            : Future.failedFuture(new IllegalStateException("job " + job.id() + " exists")));
   }
 
   @Override
