@@ -13,7 +13,8 @@ import java.util.Map;
 /**
  * The orchestration alone: noop jobs of 6 items (no delay), each submitted with
  * Accept: text/event-stream and read to its terminal event, by N concurrent clients for a fixed
- * time; jobs/s and latency percentiles in one JVM and in a two-JVM cluster (API apart from worker).
+ * time; jobs/s and latency percentiles of a bare Vert.x pipeline ({@link BarePipeline}, the
+ * yardstick), of one JVM, and of a two-JVM cluster (API apart from worker), in one run.
  *
  * <p>Usage: OrchestrationBenchmark [path/to/inferbus.jar] [clients] [seconds]
  */
@@ -28,6 +29,13 @@ public final class OrchestrationBenchmark {
     Path logs = Files.createTempDirectory("inferbus-orchestration");
     Path conf = logs.resolve("noop.yaml");
     Files.writeString(conf, CONF);
+
+    ClosedLoopLoad.Figures bare;
+    int barePort = ServiceProcess.freePort();
+    try (ServiceProcess pipeline = ServiceProcess.startBarePipeline(jar, barePort, logs.resolve("bare.log"))) {
+      load(barePort, clients, 5);
+      bare = load(barePort, clients, seconds);
+    }
 
     ClosedLoopLoad.Figures local;
     int port = ServiceProcess.freePort();
@@ -52,9 +60,12 @@ public final class OrchestrationBenchmark {
 
     System.out.printf("noop jobs of 6 items, POST + SSE to the terminal event, %d clients for %d s (logs in %s)%n", clients, seconds, logs);
     System.out.printf("%-34s %9s %8s %8s %8s %8s%n", "", "jobs", "jobs/s", "p50 ms", "p95 ms", "p99 ms");
+    print("bare Vert.x pipeline (BarePipeline)", bare);
     print("in-process (--role all)", local);
     print("clustered (api JVM + worker JVM)", clustered);
-    System.out.printf("clustered / in-process jobs/s: %.3f%n", clustered.perSecond() / local.perSecond());
+    System.out.printf("in-process / bare pipeline jobs/s: %.3f (goal at least 0.7)%n", local.perSecond() / bare.perSecond());
+    System.out.printf("clustered / in-process jobs/s: %.3f (goal at least 0.5)%n", clustered.perSecond() / local.perSecond());
+    System.out.printf("clustered p99 / in-process p99: %.2f (goal at most 3)%n", clustered.p99() / local.p99());
   }
 
   private static Map<String, String> with(Map<String, String> base, String key, String value) {

@@ -33,13 +33,37 @@ final class ServiceProcess implements AutoCloseable {
 
   static ServiceProcess start(Path jar, List<String> args, Map<String, String> env, Path log) throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(List.of("java"));
-    String profile = System.getProperty("bench.jfr");
-    if (profile != null) {
-      // -Dbench.jfr=DIR records each service process with JDK Flight Recorder, for finding hot spots.
-      command.add("-XX:StartFlightRecording=settings=profile,filename=" + Path.of(profile, log.getFileName() + ".jfr").toAbsolutePath());
-    }
+    command.addAll(recording(log));
     command.addAll(List.of("-jar", jar.toString()));
     command.addAll(args);
+    return start(command, env, log, "inferbus ready");
+  }
+
+  /**
+   * {@link BarePipeline} in a JVM of its own, like the service: its classes from this module, Vert.x
+   * from the fat jar (which the benchmarks measure anyway).
+   */
+  static ServiceProcess startBarePipeline(Path jar, int port, Path log) throws IOException, InterruptedException {
+    Path classes;
+    try {
+      classes = Path.of(BarePipeline.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (java.net.URISyntaxException e) {
+      throw new IOException(e);
+    }
+    List<String> command = new ArrayList<>(List.of("java"));
+    command.addAll(recording(log));
+    command.addAll(List.of("-cp", classes + java.io.File.pathSeparator + jar, BarePipeline.class.getName(), String.valueOf(port)));
+    return start(command, Map.of(), log, BarePipeline.READY);
+  }
+
+  private static List<String> recording(Path log) {
+    String profile = System.getProperty("bench.jfr");
+    // -Dbench.jfr=DIR records each service process with JDK Flight Recorder, for finding hot spots.
+    return profile == null ? List.of()
+        : List.of("-XX:StartFlightRecording=settings=profile,filename=" + Path.of(profile, log.getFileName() + ".jfr").toAbsolutePath());
+  }
+
+  private static ServiceProcess start(List<String> command, Map<String, String> env, Path log, String readyLine) throws IOException, InterruptedException {
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().putAll(BENCHMARKED_AS);
     builder.environment().putAll(env);
@@ -47,7 +71,7 @@ final class ServiceProcess implements AutoCloseable {
     Process process = builder.start();
     long deadline = begin + Duration.ofSeconds(90).toNanos();
     while (System.nanoTime() < deadline && process.isAlive()) {
-      if (Files.readString(log).contains("inferbus ready")) {
+      if (Files.readString(log).contains(readyLine)) {
         return new ServiceProcess(process, Duration.ofNanos(System.nanoTime() - begin));
       }
       Thread.sleep(10);
