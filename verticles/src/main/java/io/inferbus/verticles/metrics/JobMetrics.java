@@ -4,56 +4,74 @@ import io.inferbus.verticles.jobs.JobRecord;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /** Our own meters, next to the ones Vert.x exports. */
 public final class JobMetrics {
   private final MeterRegistry registry;
+  /** Meters met per job, by name and tag values: registering looks a meter up by its sorted tags, several times per job otherwise. */
+  private final Map<List<String>, Meter> known = new ConcurrentHashMap<>();
 
   public JobMetrics(MeterRegistry registry) {
     this.registry = registry;
   }
 
+  @SuppressWarnings("unchecked")
+  private <M extends Meter> M once(Supplier<M> register, String... nameAndTagValues) {
+    return (M) known.computeIfAbsent(List.of(nameAndTagValues), k -> register.get());
+  }
+
   public void submitted(JobRecord job) {
-    Counter.builder("inferbus_jobs_submitted")
+    String task = job.task().wireName();
+    String priority = job.priority().wireName();
+    this.<Counter>once(() -> Counter.builder("inferbus_jobs_submitted")
         .description("Jobs accepted")
-        .tags("task", job.task().wireName(), "model", job.model(), "priority", job.priority().wireName())
-        .register(registry)
+        .tags("task", task, "model", job.model(), "priority", priority)
+        .register(registry), "inferbus_jobs_submitted", task, job.model(), priority)
         .increment();
   }
 
   public void started(JobRecord job) {
-    Timer.builder("inferbus_job_queue_wait")
+    String task = job.task().wireName();
+    String priority = job.priority().wireName();
+    this.<Timer>once(() -> Timer.builder("inferbus_job_queue_wait")
         .description("Time from acceptance to the first batch starting")
-        .tags("task", job.task().wireName(), "model", job.model(), "priority", job.priority().wireName())
+        .tags("task", task, "model", job.model(), "priority", priority)
         .publishPercentileHistogram()
-        .register(registry)
+        .register(registry), "inferbus_job_queue_wait", task, job.model(), priority)
         .record(Duration.ofMillis(job.started() - job.created()));
   }
 
   public void finished(JobRecord job) {
+    String task = job.task().wireName();
+    String priority = job.priority().wireName();
     String outcome = job.status().wireName();
     String error = job.error() == null ? "none" : job.error().getString("code", "unknown");
-    Counter.builder("inferbus_jobs_finished")
+    this.<Counter>once(() -> Counter.builder("inferbus_jobs_finished")
         .description("Jobs that reached a terminal state, by outcome and error code")
-        .tags("task", job.task().wireName(), "model", job.model(), "priority", job.priority().wireName(), "outcome", outcome, "error", error)
-        .register(registry)
+        .tags("task", task, "model", job.model(), "priority", priority, "outcome", outcome, "error", error)
+        .register(registry), "inferbus_jobs_finished", task, job.model(), priority, outcome, error)
         .increment();
-    Timer.builder("inferbus_job_duration")
+    this.<Timer>once(() -> Timer.builder("inferbus_job_duration")
         .description("End to end: from acceptance to the job's terminal event")
-        .tags("task", job.task().wireName(), "model", job.model(), "priority", job.priority().wireName(), "outcome", outcome)
+        .tags("task", task, "model", job.model(), "priority", priority, "outcome", outcome)
         .publishPercentileHistogram()
-        .register(registry)
+        .register(registry), "inferbus_job_duration", task, job.model(), priority, outcome)
         .record(Duration.ofMillis(Math.max(0, job.finished() - job.created())));
     if (job.started() != null) {
-      Timer.builder("inferbus_job_run")
+      this.<Timer>once(() -> Timer.builder("inferbus_job_run")
           .description("Time from the first batch starting to the job ending")
-          .tags("task", job.task().wireName(), "model", job.model(), "outcome", outcome)
+          .tags("task", task, "model", job.model(), "outcome", outcome)
           .publishPercentileHistogram()
-          .register(registry)
+          .register(registry), "inferbus_job_run", task, job.model(), outcome)
           .record(Duration.ofMillis(job.finished() - job.started()));
     }
   }
@@ -88,20 +106,20 @@ public final class JobMetrics {
 
   /** Time a worker's runners spent on batches: busy time, for utilisation per worker. */
   public void batchRun(String model, Duration duration) {
-    Timer.builder("inferbus_worker_batch_run")
+    this.<Timer>once(() -> Timer.builder("inferbus_worker_batch_run")
         .description("Time a runner spent on one batch")
         .tags("model", model)
-        .register(registry)
+        .register(registry), "inferbus_worker_batch_run", model)
         .record(duration);
     busy(model, duration);
   }
 
   /** Runner time spent on a model's work: rate(...) / inferbus_worker_sessions is the busy ratio. */
   public void busy(String model, Duration duration) {
-    Counter.builder("inferbus_worker_busy_seconds")
+    this.<Counter>once(() -> Counter.builder("inferbus_worker_busy_seconds")
         .description("Time this worker's sessions (runners, generation lanes) spent working, summed over sessions")
         .tags("model", model)
-        .register(registry)
+        .register(registry), "inferbus_worker_busy_seconds", model)
         .increment(duration.toNanos() / 1e9);
   }
 
@@ -115,11 +133,11 @@ public final class JobMetrics {
 
   /** From acceptance to the first progress a worker reports: how long a client waits to see anything. */
   public void firstProgress(String task, String model, Duration duration) {
-    Timer.builder("inferbus_job_time_to_first_progress")
+    this.<Timer>once(() -> Timer.builder("inferbus_job_time_to_first_progress")
         .description("From a job's acceptance to its first progress event")
         .tags("task", task, "model", model)
         .publishPercentileHistogram()
-        .register(registry)
+        .register(registry), "inferbus_job_time_to_first_progress", task, model)
         .record(duration);
   }
 
@@ -185,16 +203,16 @@ public final class JobMetrics {
   }
 
   public void batch(String model, int items, int tokens) {
-    DistributionSummary.builder("inferbus_inference_batch_size")
+    this.<DistributionSummary>once(() -> DistributionSummary.builder("inferbus_inference_batch_size")
         .description("Inputs per inference batch")
         .tags("model", model)
         .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256)
-        .register(registry)
+        .register(registry), "inferbus_inference_batch_size", model)
         .record(items);
-    Counter.builder("inferbus_tokens_processed")
+    this.<Counter>once(() -> Counter.builder("inferbus_tokens_processed")
         .description("Word pieces read by models")
         .tags("model", model)
-        .register(registry)
+        .register(registry), "inferbus_tokens_processed", model)
         .increment(tokens);
   }
 }
