@@ -1,0 +1,114 @@
+package io.inferbus.verticles.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.inferbus.inference.Priority;
+import io.inferbus.inference.Task;
+import io.inferbus.verticles.jobs.JobStore.Proposal;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two stores over the same shared maps stand for two nodes: each remembers the entries it wrote
+ * last and skips reading them before its next compare-and-set, so these tests make the other one
+ * write in between and check that nothing is lost, doubled or let through on a stale view.
+ */
+class SharedDataJobStoreTest {
+  private final Vertx vertx = Vertx.vertx();
+  private final SharedDataJobStore worker = new SharedDataJobStore(vertx.sharedData(), Clock.systemUTC(), Duration.ofMinutes(5), 1 << 20);
+  private final SharedDataJobStore api = new SharedDataJobStore(vertx.sharedData(), Clock.systemUTC(), Duration.ofMinutes(5), 1 << 20);
+
+  @AfterEach
+  void close() {
+    vertx.close().await();
+  }
+
+  private JobRequest request(String id) {
+    long now = System.currentTimeMillis();
+    return new JobRequest(id, Task.EMBED, "m", Priority.NORMAL, now, now + 60_000, List.of("a", "b"), null, 0, null);
+  }
+
+  private void create(String id) {
+    JobRecord job = JobRecord.queued(id, Task.EMBED, "m", Priority.NORMAL, 2, System.currentTimeMillis(), null);
+    api.create(job, request(id), new JsonObject().put("id", id).put("status", "queued"), "api").await();
+  }
+
+  private static List<Proposal> event(JobEventType type, JsonObject data) {
+    return List.of(new Proposal(type, data));
+  }
+
+  @Test
+  void aWriteAfterAnotherNodesWriteIsAppendedAfterItNotOverIt() {
+    create("j1");
+    assertTrue(worker.append("j1", 1, event(JobEventType.STARTED, new JsonObject().put("attempt", 1))).await().isPresent());
+    assertTrue(api.append("j1", 1, event(JobEventType.PROGRESS, new JsonObject().put("done", 1).put("total", 2))).await().isPresent(),
+        "another node writes after the worker's last write");
+    Optional<JobStore.Appended> done = worker.append("j1", 1, event(JobEventType.PROGRESS, new JsonObject().put("done", 2).put("total", 2))).await();
+
+    assertTrue(done.isPresent());
+    assertEquals(4, done.get().events().get(0).seq(), "numbered after the other node's event");
+    assertEquals(List.of("queued", "started", "progress", "progress"),
+        worker.eventsAfter("j1", 0).await().stream().map(e -> e.type().wireName()).toList());
+  }
+
+  @Test
+  void aHolderWhoseJobWasTakenBackMeanwhileIsRefusedThoughItsOwnViewSaysOtherwise() {
+    create("j2");
+    assertTrue(worker.append("j2", 1, event(JobEventType.STARTED, new JsonObject().put("attempt", 1))).await().isPresent());
+    assertTrue(api.requeue("j2", 1, "worker_lost").await().isPresent());
+
+    assertEquals(Optional.empty(), worker.append("j2", 1, event(JobEventType.PROGRESS, new JsonObject().put("done", 2).put("total", 2))).await());
+    JobRecord job = api.get("j2").await().orElseThrow();
+    assertEquals(2, job.attempt());
+    assertEquals(JobStatus.QUEUED, job.status());
+  }
+
+  @Test
+  void concurrentWritersOfOneJobEachGetTheirEventsInOnceAndTheLogHasNoGap() {
+    create("j3");
+    worker.append("j3", 1, event(JobEventType.STARTED, new JsonObject().put("attempt", 1))).await();
+    List<io.vertx.core.Future<Optional<JobStore.Appended>>> writes = IntStream.rangeClosed(1, 40)
+        .mapToObj(i -> (i % 2 == 0 ? worker : api).append("j3", 1, event(JobEventType.PROGRESS,
+            new JsonObject().put("done", 0).put("total", 2).put("delta", "x" + i))))
+        .toList();
+    io.vertx.core.Future.all(writes).await();
+
+    List<JobEvent> log = api.eventsAfter("j3", 0).await();
+    assertEquals(42, log.size());
+    assertEquals(numbered(1, 42), log.stream().map(JobEvent::seq).toList());
+    assertEquals(40, log.stream().filter(e -> e.data().containsKey("delta")).map(e -> e.data().getString("delta")).distinct().count());
+  }
+
+  private static List<Long> numbered(long first, long last) {
+    return java.util.stream.LongStream.rangeClosed(first, last).boxed().toList();
+  }
+
+  @Test
+  void aSmallResultIsReadWithTheJobAndALargeOneFromTheResultsMap() {
+    JsonObject small = new JsonObject().put("dimensions", 2).put("embeddings", new JsonArray().add(new JsonArray().add(0.5).add(0.5)));
+    JsonArray many = new JsonArray();
+    IntStream.range(0, 3).forEach(i -> many.add(new JsonArray(java.util.Collections.nCopies(4000, 0.25))));
+    JsonObject large = new JsonObject().put("dimensions", 4000).put("embeddings", many);
+    for (String id : List.of("small", "large")) {
+      create(id);
+      worker.append(id, 1, event(JobEventType.STARTED, new JsonObject().put("attempt", 1))).await();
+      List<Proposal> last = List.of(new Proposal(JobEventType.PROGRESS, new JsonObject().put("done", 2).put("total", 2)),
+          new Proposal(JobEventType.SUCCEEDED, new JsonObject().put("status", "succeeded")));
+      assertTrue(worker.succeed(id, 1, last, id.equals("small") ? small : large).await().isPresent());
+    }
+
+    assertEquals(small, api.get("small").await().orElseThrow().result());
+    assertEquals(large, api.get("large").await().orElseThrow().result());
+    List<JobEvent> events = api.eventsAfter("small", 0).await();
+    assertEquals(small, events.get(events.size() - 1).data().getJsonObject("result"));
+  }
+}
