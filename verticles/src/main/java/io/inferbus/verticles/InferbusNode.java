@@ -128,7 +128,7 @@ public final class InferbusNode {
         : new SharedDataJobStore(vertx.sharedData(), clock, retention, config.jobs().retainedBytes());
     ResultCache cache = resultCache(config, redis, registry, clock);
     JobJournal journal = new JobJournal(vertx, store, cache, metrics);
-    WorkerDirectory directory = new WorkerDirectory(vertx);
+    WorkerDirectory directory = new WorkerDirectory(vertx, clock);
     List<String> modelIds = config.models().stream().map(ModelConfig::id).toList();
     JobDispatcher dispatcher = new JobDispatcher(journal, config.dispatch(), config.scheduling(), metrics, modelIds, nodeId, clock);
     JobRecovery recovery = new JobRecovery(journal, dispatcher, metrics, nodeId);
@@ -140,13 +140,13 @@ public final class InferbusNode {
         ? Optional.of(vertx.deployVerticle(new JobEventRelay()))
         : Optional.empty();
     Optional<Future<String>> recoveryDeployment = cluster.map(c -> vertx.deployVerticle(
-        new RecoveryVerticle(c, recovery, directory, config.dispatch().orphanSweepSeconds() * 1000L)));
+        new RecoveryVerticle(c, recovery, directory, config.dispatch().orphanSweepSeconds() * 1000L, clock)));
     List<Future<String>> workerDeployments = new ArrayList<>();
     if (config.node().role().runsModels()) {
       for (ModelConfig model : config.models()) {
         workerDeployments.add(vertx.deployVerticle(model.spec().task().generative()
-            ? new GenerationWorkerVerticle(model, config.worker(), agingBound, drain, journal, recovery, metrics, directory, nodeId)
-            : new BatchWorkerVerticle(model, config.worker(), agingBound, drain, journal, recovery, metrics, directory, nodeId)));
+            ? new GenerationWorkerVerticle(model, config.worker(), agingBound, drain, journal, recovery, metrics, directory, nodeId, clock)
+            : new BatchWorkerVerticle(model, config.worker(), agingBound, drain, journal, recovery, metrics, directory, nodeId, clock)));
       }
     }
     Optional<ApiVerticle> api = config.node().role().servesApi()

@@ -6,6 +6,7 @@ import io.inferbus.verticles.bus.BusAddresses;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
+import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -26,10 +27,12 @@ public final class RecoveryVerticle extends VerticleBase {
   private final JobRecovery recovery;
   private final WorkerDirectory directory;
   private final long sweepMillis;
+  private final Clock clock;
   private final Map<String, Long> missingSince = new HashMap<>();
 
-  public RecoveryVerticle(HazelcastCluster cluster, JobRecovery recovery, WorkerDirectory directory, long sweepMillis) {
+  public RecoveryVerticle(HazelcastCluster cluster, JobRecovery recovery, WorkerDirectory directory, long sweepMillis, Clock clock) {
     this.cluster = cluster;
+    this.clock = clock;
     this.recovery = recovery;
     this.directory = directory;
     this.sweepMillis = sweepMillis;
@@ -62,7 +65,7 @@ public final class RecoveryVerticle extends VerticleBase {
 
   private void sweepOrphans() {
     Set<String> members = cluster.members();
-    long now = System.currentTimeMillis();
+    long now = clock.millis();
     missingSince.entrySet().removeIf(e -> members.contains(e.getKey()) || now - e.getValue() > 100 * sweepMillis);
     Predicate<String> goneSinceLastSweep = node -> !members.contains(node) && now - missingSince.computeIfAbsent(node, n -> now) >= sweepMillis;
     directory.forget(goneSinceLastSweep)

@@ -14,6 +14,7 @@ import io.inferbus.verticles.metrics.JobMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,8 +41,8 @@ public final class BatchWorkerVerticle extends WorkerVerticle<RunningJob> {
   private long fillTimer = -1;
 
   public BatchWorkerVerticle(ModelConfig model, WorkerConfig settings, Duration agingBound, Duration drainTimeout, JobJournal journal,
-      JobRecovery recovery, JobMetrics metrics, WorkerDirectory directory, String node) {
-    super(model, settings, agingBound, drainTimeout, journal, recovery, metrics, directory, node);
+      JobRecovery recovery, JobMetrics metrics, WorkerDirectory directory, String node, Clock clock) {
+    super(model, settings, agingBound, drainTimeout, journal, recovery, metrics, directory, node, clock);
   }
 
   @Override
@@ -68,7 +69,7 @@ public final class BatchWorkerVerticle extends WorkerVerticle<RunningJob> {
 
   @Override
   protected RunningJob hold(JobRequest request, int attempt) {
-    return new RunningJob(request, attempt);
+    return new RunningJob(request, attempt, clock.millis());
   }
 
   @Override
@@ -97,7 +98,7 @@ public final class BatchWorkerVerticle extends WorkerVerticle<RunningJob> {
   @Override
   protected void runNext() {
     if (idleRunners > 0 && !queue.isEmpty()) {
-      long now = System.currentTimeMillis();
+      long now = clock.millis();
       long fillBy = fillDeadline();
       if (fillBy <= now) {
         takeBatches();
@@ -176,7 +177,7 @@ public final class BatchWorkerVerticle extends WorkerVerticle<RunningJob> {
       if (!job.stopped) {
         if (job.done == 0) {
           metrics.firstProgress(job.request.task().wireName(), model.id(),
-              Duration.ofMillis(Math.max(0, System.currentTimeMillis() - job.request.submittedAt())));
+              Duration.ofMillis(Math.max(0, clock.millis() - job.request.submittedAt())));
         }
         job.accept(slice.from(), output, offset, slice.size());
         reportProgress(job);

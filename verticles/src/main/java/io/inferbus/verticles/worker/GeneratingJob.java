@@ -34,8 +34,8 @@ final class GeneratingJob extends HeldJob {
   /** When the job's text was last reported; 0: never, so the first text goes out at once. */
   long reportedNanos;
 
-  GeneratingJob(JobRequest request, int attempt, int pieceTokens) {
-    super(request, attempt);
+  GeneratingJob(JobRequest request, int attempt, int pieceTokens, long takenAt) {
+    super(request, attempt, takenAt);
     int n = request.inputs().size();
     pending = new StringBuilder[n];
     touched = new boolean[n];

@@ -20,6 +20,7 @@ import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -51,8 +52,8 @@ public final class GenerationWorkerVerticle extends WorkerVerticle<GeneratingJob
   private JobMetrics.GenerationMeters meters;
 
   public GenerationWorkerVerticle(ModelConfig model, WorkerConfig settings, Duration agingBound, Duration drainTimeout, JobJournal journal,
-      JobRecovery recovery, JobMetrics metrics, WorkerDirectory directory, String node) {
-    super(model, settings, agingBound, drainTimeout, journal, recovery, metrics, directory, node);
+      JobRecovery recovery, JobMetrics metrics, WorkerDirectory directory, String node, Clock clock) {
+    super(model, settings, agingBound, drainTimeout, journal, recovery, metrics, directory, node, clock);
   }
 
   @Override
@@ -88,7 +89,7 @@ public final class GenerationWorkerVerticle extends WorkerVerticle<GeneratingJob
 
   @Override
   protected GeneratingJob hold(JobRequest request, int attempt) {
-    GeneratingJob job = new GeneratingJob(request, attempt, model.spec().maxTokens());
+    GeneratingJob job = new GeneratingJob(request, attempt, model.spec().maxTokens(), clock.millis());
     if (attempt == 1) {
       job.listItems();
     }
@@ -207,7 +208,7 @@ public final class GenerationWorkerVerticle extends WorkerVerticle<GeneratingJob
         job.firstTextSeen = true;
         meters.firstToken().record(Duration.ofNanos(now - job.startedNanos));
         metrics.firstProgress(job.request.task().wireName(), model.id(),
-            Duration.ofMillis(Math.max(0, System.currentTimeMillis() - job.request.submittedAt())));
+            Duration.ofMillis(Math.max(0, clock.millis() - job.request.submittedAt())));
       }
       if (job.complete()) {
         succeed(job, progress);

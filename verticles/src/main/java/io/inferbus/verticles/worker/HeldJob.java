@@ -9,16 +9,17 @@ import java.util.Optional;
 class HeldJob {
   final JobRequest request;
   final int attempt;
-  final long takenAt = System.currentTimeMillis();
+  final long takenAt;
   boolean started;
   /** Read by generation lanes on their own threads. */
   volatile boolean stopped;
   /** Journal writes of one job are chained so its events keep their order with any store. */
   Future<Optional<JobRecord>> journalTail = Future.succeededFuture(Optional.empty());
 
-  HeldJob(JobRequest request, int attempt) {
+  HeldJob(JobRequest request, int attempt, long takenAt) {
     this.request = request;
     this.attempt = attempt;
+    this.takenAt = takenAt;
   }
 
   final String id() {

@@ -8,8 +8,8 @@ final class RunningJob extends HeldJob {
   int done;
   int tokens;
 
-  RunningJob(JobRequest request, int attempt) {
-    super(request, attempt);
+  RunningJob(JobRequest request, int attempt, long takenAt) {
+    super(request, attempt, takenAt);
     this.outputs = new Object[request.inputs().size()];
   }
 

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
+import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -20,10 +21,12 @@ public final class WorkerDirectory {
   private record Snapshot(List<WorkerInfo> workers, long takenAt) {}
 
   private final Vertx vertx;
+  private final Clock clock;
   private volatile Snapshot snapshot = new Snapshot(List.of(), 0);
 
-  public WorkerDirectory(Vertx vertx) {
+  public WorkerDirectory(Vertx vertx, Clock clock) {
     this.vertx = vertx;
+    this.clock = clock;
   }
 
   public Future<Void> register(WorkerInfo worker) {
@@ -39,14 +42,14 @@ public final class WorkerDirectory {
         .map(entries -> entries.values().stream().map(WorkerInfo::fromJson).toList())
         .andThen(listed -> {
           if (listed.succeeded()) {
-            snapshot = new Snapshot(listed.result(), System.currentTimeMillis());
+            snapshot = new Snapshot(listed.result(), clock.millis());
           }
         });
   }
 
   public Future<Boolean> hasWorker(String model) {
     Snapshot recent = snapshot;
-    Future<List<WorkerInfo>> workers = System.currentTimeMillis() - recent.takenAt() < SNAPSHOT_MILLIS
+    Future<List<WorkerInfo>> workers = clock.millis() - recent.takenAt() < SNAPSHOT_MILLIS
         ? Future.succeededFuture(recent.workers())
         : workers();
     return workers.map(list -> list.stream().anyMatch(w -> w.model().equals(model)));

@@ -17,6 +17,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -61,10 +62,13 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
   private long announcements;
   private Promise<Void> drained;
   private volatile int waitingJobs;
+  /** Deadlines and waits are judged by it. */
+  protected final Clock clock;
 
   WorkerVerticle(ModelConfig model, WorkerConfig settings, Duration agingBound, Duration drainTimeout, JobJournal journal,
-      JobRecovery recovery, JobMetrics metrics, WorkerDirectory directory, String node) {
+      JobRecovery recovery, JobMetrics metrics, WorkerDirectory directory, String node, Clock clock) {
     this.model = model;
+    this.clock = clock;
     this.settings = settings;
     this.drainTimeout = drainTimeout;
     this.journal = journal;
@@ -262,7 +266,7 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
 
   /** Jobs still waiting here at their deadline end as {@code expired}, as they would in a dispatcher's queue. */
   private void expireOverdue() {
-    long now = System.currentTimeMillis();
+    long now = clock.millis();
     List<J> overdue = held.values().stream().filter(job -> !job.started && now > job.request.deadline()).toList();
     overdue.forEach(this::expire);
     if (!overdue.isEmpty()) {
@@ -281,7 +285,7 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
    * while it waited; false when it expired instead.
    */
   protected final boolean start(J job) {
-    if (System.currentTimeMillis() > job.request.deadline()) {
+    if (clock.millis() > job.request.deadline()) {
       expire(job);
       return false;
     }
