@@ -64,8 +64,11 @@ class SchedulingTest {
 
   @Test
   void theMostUrgentWaitingJobRunsNextAndAnOlderBulkJobYieldsAtItsNextBatch() {
-    try (TestNode node = noopNode(30, Map.of("INFERBUS_WORKER_BATCH_ITEMS", "1", "INFERBUS_WORKER_PREFETCH_JOBS", "100"))) {
-      String bulk = submitRunning(node, noopJob(40, "low"));
+    // Batches of 100 ms: the four jobs below must all be waiting at one batch boundary, and a boundary
+    // falling between two of their submissions (a few ms apart on a loaded machine) would start the less
+    // urgent one first (seen once with 30 ms batches).
+    try (TestNode node = noopNode(100, Map.of("INFERBUS_WORKER_BATCH_ITEMS", "1", "INFERBUS_WORKER_PREFETCH_JOBS", "100"))) {
+      String bulk = submitRunning(node, noopJob(20, "low"));
       String laterLow = submit(node, noopJob(1, "low"));
       String normal = submit(node, noopJob(1, "normal"));
       String high = submit(node, noopJob(1, "high"));
