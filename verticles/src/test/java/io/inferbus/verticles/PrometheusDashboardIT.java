@@ -131,12 +131,15 @@ class PrometheusDashboardIT {
       client.pollUntil("Prometheus to see the killed worker down", START,
           () -> query(base, "up{job=\"inferbus-worker\"} == 0").size() == 1);
 
-      Map<String, String> empty = panelsWithoutData(base);
-      for (long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos(); !empty.isEmpty() && System.nanoTime() < deadline; ) {
-        Thread.sleep(500);
-        empty = panelsWithoutData(base);
+      java.util.concurrent.atomic.AtomicReference<Map<String, String>> empty = new java.util.concurrent.atomic.AtomicReference<>();
+      try {
+        client.pollUntil("every panel's query to return data", Duration.ofSeconds(60), () -> {
+          empty.set(panelsWithoutData(base));
+          return empty.get().isEmpty();
+        });
+      } catch (AssertionError timedOut) {
+        throw new AssertionError("panels with no data: " + empty.get(), timedOut);
       }
-      assertTrue(empty.isEmpty(), "panels with no data: " + empty);
 
       JsonObject models = get(base + "/api/v1/label/model/values?match[]=" + encode("inferbus_jobs_submitted_total"));
       assertTrue(models.getJsonArray("data").getList().containsAll(MODELS), "the model variable's values: " + models);

@@ -1,15 +1,19 @@
 package io.inferbus.verticles;
 
+import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
+import java.io.Writer;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import redis.embedded.core.ExecutableProvider;
 
@@ -77,45 +81,45 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
+  /** Starts redis-server and returns once it says it is ready to accept connections (its log is redis.log). */
   public void restart() {
     try {
       process = new ProcessBuilder(BINARY.get(), "--port", String.valueOf(port), "--bind", "127.0.0.1", "--save", "",
           "--appendonly", "yes", "--appendfsync", "always", "--dir", dir.toString())
-          .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
+          .redirectErrorStream(true).start();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (!answersPing()) {
-      if (System.nanoTime() > deadline || !process.isAlive()) {
-        throw new IllegalStateException("redis-server did not start on port " + port);
-      }
-      pause();
-    }
-  }
-
-  /** The interval between polls: connection refusals come back at once. */
-  private static void pause() {
+    CompletableFuture<Void> ready = new CompletableFuture<>();
+    Thread copier = new Thread(() -> copyLog(process, ready), "redis-log-" + port);
+    copier.setDaemon(true);
+    copier.start();
     try {
-      Thread.sleep(20);
+      ready.get(20, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("redis-server did not start on port " + port + "; see " + dir.resolve("redis.log"), e);
     }
   }
 
-  private boolean answersPing() {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
-      socket.setSoTimeout(500);
-      socket.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
-      InputStream in = socket.getInputStream();
-      byte[] reply = new byte[7];
-      int read = in.readNBytes(reply, 0, 7);
-      return read == 7 && new String(reply, StandardCharsets.US_ASCII).equals("+PONG\r\n");
+  /** Copies the server's output to redis.log, completing {@code ready} at its ready line (7.x: "Ready to accept connections tcp"). */
+  private void copyLog(Process server, CompletableFuture<Void> ready) {
+    try (BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+         Writer log = Files.newBufferedWriter(dir.resolve("redis.log"), StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+      for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+        log.write(line);
+        log.write('\n');
+        log.flush();
+        if (line.toLowerCase(java.util.Locale.ROOT).contains("ready to accept connections")) {
+          ready.complete(null);
+        }
+      }
     } catch (IOException e) {
-      return false;
+      ready.completeExceptionally(e);
     }
+    ready.completeExceptionally(new IllegalStateException("redis-server exited"));
   }
 
   @Override
