@@ -1,12 +1,12 @@
 package io.inferbus.verticles;
 
 import io.inferbus.verticles.config.InferbusConfig;
-import java.util.Optional;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
