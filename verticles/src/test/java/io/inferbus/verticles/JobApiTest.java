@@ -273,6 +273,8 @@ class JobApiTest {
     assertError(node.postJson("/v1/jobs", new JsonObject().put("input", "x")), 422, "invalid_task");
     assertError(node.postJson("/v1/jobs", new JsonObject().put("task", "translate").put("input", "x")), 422, "unknown_task");
     assertError(node.postJson("/v1/jobs", embedJob("x").put("model", "gpt-9")), 422, "unknown_model");
+    assertEquals(202, node.postJson("/v1/jobs", embedJob("x").put("model", "all-MiniLM-L6-v2")).statusCode(),
+        "a model named as Hugging Face spells it, in another case than its id");
     assertError(node.postJson("/v1/jobs", new JsonObject().put("task", "embed")), 422, "missing_input");
     assertError(node.postJson("/v1/jobs", embedJob(new JsonArray())), 422, "empty_input");
     assertError(node.postJson("/v1/jobs", embedJob(" \n\t ")), 422, "empty_input");

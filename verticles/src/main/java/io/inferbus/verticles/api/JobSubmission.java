@@ -87,7 +87,8 @@ public record JobSubmission(Task task, ModelConfig model, Priority priority, int
       throw new ApiError(ErrorCode.UNKNOWN_MODEL, "'model' must be a string");
     }
     ModelConfig model = config.model(id)
-        .orElseThrow(() -> new ApiError(ErrorCode.UNKNOWN_MODEL, "unknown model '" + id + "'"));
+        .orElseThrow(() -> new ApiError(ErrorCode.UNKNOWN_MODEL, "unknown model '" + id + "'; models of task '" + task.wireName() + "' here: "
+            + String.join(", ", config.models().stream().filter(m -> m.spec().task() == task).map(ModelConfig::id).toList())));
     if (model.spec().task() != task) {
       throw new ApiError(ErrorCode.UNKNOWN_MODEL, "model '" + id + "' does not serve task '" + task.wireName() + "'");
     }

@@ -145,8 +145,14 @@ public record InferbusConfig(
     }
   }
 
+  /** The model with this id; failing an exact match, the one model whose id differs only in case ("all-MiniLM-L6-v2", as Hugging Face spells it). */
   public Optional<ModelConfig> model(String id) {
-    return models.stream().filter(m -> m.id().equals(id)).findFirst();
+    Optional<ModelConfig> exact = models.stream().filter(m -> m.id().equals(id)).findFirst();
+    if (exact.isPresent()) {
+      return exact;
+    }
+    List<ModelConfig> ignoringCase = models.stream().filter(m -> m.id().equalsIgnoreCase(id)).toList();
+    return ignoringCase.size() == 1 ? Optional.of(ignoringCase.get(0)) : Optional.empty();
   }
 
   /** The first configured model of a task is its default. */
