@@ -73,6 +73,14 @@ final class ClosedLoopLoad {
     return new Figures(sorted.size(), elapsed, at(sorted, 0.50), at(sorted, 0.95), at(sorted, 0.99));
   }
 
+  /** The middle value; with an even count, the mean of the two middle ones (not the larger, which would flatter). */
+  static double median(List<Double> values) {
+    List<Double> sorted = new ArrayList<>(values);
+    Collections.sort(sorted);
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+  }
+
   static double at(List<Double> sorted, double quantile) {
     return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(quantile * sorted.size()) - 1));
   }

@@ -82,11 +82,11 @@ public final class RateLimitBenchmark {
     }
 
     System.out.printf("%-18s %22s %22s%n", "", "1 client: ms per job", clients + " clients: jobs/s");
-    double baseMillis = median(aloneMillis.get(names.get(0)));
-    double baseRate = median(loadedRates.get(names.get(0)));
+    double baseMillis = ClosedLoopLoad.median(aloneMillis.get(names.get(0)));
+    double baseRate = ClosedLoopLoad.median(loadedRates.get(names.get(0)));
     for (String name : names) {
-      double millis = median(aloneMillis.get(name));
-      double rate = median(loadedRates.get(name));
+      double millis = ClosedLoopLoad.median(aloneMillis.get(name));
+      double rate = ClosedLoopLoad.median(loadedRates.get(name));
       System.out.printf("%-18s %22.3f %22.0f%s%n", name, millis, rate, name.equals(names.get(0)) ? ""
           : String.format("   vs no limits: %+.0f µs per job alone, %.3f of the jobs/s", (millis - baseMillis) * 1000, rate / baseRate));
     }
@@ -112,9 +112,4 @@ public final class RateLimitBenchmark {
     return values.stream().map(v -> String.format("%." + decimals + "f", v)).toList().toString();
   }
 
-  private static double median(List<Double> values) {
-    List<Double> sorted = new ArrayList<>(values);
-    Collections.sort(sorted);
-    return sorted.get(sorted.size() / 2);
-  }
 }

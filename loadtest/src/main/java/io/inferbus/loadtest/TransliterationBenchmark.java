@@ -79,8 +79,8 @@ public final class TransliterationBenchmark {
           single.tokensPerSecond(), single.jobsPerSecond(), raw.tokensPerSecond(), batchingRatios.get(round - 1), serviceRatios.get(round - 1));
     }
     System.out.printf("%n1. continuous batching vs one sequence at a time (%d clients): %.2fx (median of %s; goal >= 4)%n", clients,
-        median(batchingRatios), rounded(batchingRatios));
-    System.out.printf("2. service / raw engine: %.2f (median of %s; goal >= 0.85)%n", median(serviceRatios), rounded(serviceRatios));
+        ClosedLoopLoad.median(batchingRatios), rounded(batchingRatios));
+    System.out.printf("2. service / raw engine: %.2f (median of %s; goal >= 0.85)%n", ClosedLoopLoad.median(serviceRatios), rounded(serviceRatios));
     Collections.sort(ttft1);
     Collections.sort(ttft32);
     System.out.printf("3. time to first token (started -> first progress): 1 client p50 %.1f ms p95 %.1f ms; %d clients p50 %.1f ms p95 %.1f ms%n",
@@ -190,11 +190,6 @@ public final class TransliterationBenchmark {
     return out.append('"').toString();
   }
 
-  private static double median(List<Double> values) {
-    List<Double> sorted = new ArrayList<>(values);
-    Collections.sort(sorted);
-    return sorted.get(sorted.size() / 2);
-  }
 
   private static List<String> rounded(List<Double> values) {
     return values.stream().map(v -> String.format("%.2f", v)).toList();

@@ -1,0 +1,72 @@
+package io.inferbus.loadtest;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Two builds of the service compared on the clustered path (one API JVM + one worker JVM, noop jobs
+ * over SSE, as in {@link OrchestrationBenchmark}), in alternating turns: this machine drifts by 10-50 %
+ * within minutes, so each turn of one build is followed by a turn of the other. Each turn starts a
+ * fresh cluster, warms it up, then measures jobs/s and the CPU time each JVM spent per job.
+ *
+ * <pre>ClusterTurnsBenchmark JAR_A JAR_B [turns per build] [seconds measured] [clients]</pre>
+ */
+public final class ClusterTurnsBenchmark {
+  private static final String CONF = "models:\n  - id: noop\n    task: noop\n    delay-ms: 0\n    sessions: 2\n";
+  private static final int WARM_UP_SECONDS = 20;
+
+  private record Turn(double jobsPerSecond, double p99, double apiCpuMillisPerJob, double workerCpuMillisPerJob) {}
+
+  public static void main(String[] args) throws Exception {
+    List<Path> jars = List.of(Path.of(args[0]).toAbsolutePath(), Path.of(args[1]).toAbsolutePath());
+    int turns = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+    int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 20;
+    int clients = args.length > 4 ? Integer.parseInt(args[4]) : 50;
+    Path logs = Files.createTempDirectory("inferbus-cluster-turns");
+    Path conf = logs.resolve("noop.yaml");
+    Files.writeString(conf, CONF);
+    System.out.printf("A = %s%nB = %s%n%d turns each, %d s warm-up + %d s measured, %d clients (logs in %s)%n",
+        jars.get(0), jars.get(1), turns, WARM_UP_SECONDS, seconds, clients, logs);
+    List<List<Turn>> results = List.of(new ArrayList<>(), new ArrayList<>());
+    for (int t = 1; t <= turns; t++) {
+      for (int which = 0; which < 2; which++) {
+        String name = (which == 0 ? "A" : "B") + t;
+        Turn turn = turn(jars.get(which), conf, logs, name, clients, seconds);
+        results.get(which).add(turn);
+        System.out.printf("%-3s %7.1f jobs/s  p99 %6.1f ms  CPU per job: API %5.2f ms, worker %5.2f ms%n", name, turn.jobsPerSecond(),
+            turn.p99(), turn.apiCpuMillisPerJob(), turn.workerCpuMillisPerJob());
+      }
+    }
+    double a = ClosedLoopLoad.median(results.get(0).stream().map(Turn::jobsPerSecond).toList());
+    double b = ClosedLoopLoad.median(results.get(1).stream().map(Turn::jobsPerSecond).toList());
+    System.out.printf("median jobs/s: A %.1f, B %.1f -> B / A %.2f%n", a, b, b / a);
+    System.out.printf("median CPU per job (API + worker): A %.2f ms, B %.2f ms%n",
+        ClosedLoopLoad.median(results.get(0).stream().map(r -> r.apiCpuMillisPerJob() + r.workerCpuMillisPerJob()).toList()),
+        ClosedLoopLoad.median(results.get(1).stream().map(r -> r.apiCpuMillisPerJob() + r.workerCpuMillisPerJob()).toList()));
+  }
+
+  private static Turn turn(Path jar, Path conf, Path logs, String name, int clients, int seconds) throws Exception {
+    int apiPort = ServiceProcess.freePort();
+    Map<String, String> cluster = Map.of("INFERBUS_CLUSTER_PORT", "32000", "INFERBUS_CLUSTER_MEMBERS", "127.0.0.1:32000-32009",
+        "INFERBUS_HTTP_PORT", String.valueOf(apiPort), "INFERBUS_MANAGEMENT_PORT", "0");
+    try (ServiceProcess api = ServiceProcess.start(jar, List.of("--cluster", "--role", "api", "-conf", conf.toString()), cluster,
+            logs.resolve(name + "-api.log"));
+         ServiceProcess worker = ServiceProcess.start(jar, List.of("--cluster", "--role", "worker", "-conf", conf.toString()), cluster,
+            logs.resolve(name + "-worker.log"))) {
+      ServiceProcess.awaitReady(apiPort);
+      OrchestrationBenchmark.load(apiPort, clients, WARM_UP_SECONDS);
+      Duration apiBefore = api.cpuTime();
+      Duration workerBefore = worker.cpuTime();
+      ClosedLoopLoad.Figures figures = OrchestrationBenchmark.load(apiPort, clients, seconds);
+      double jobs = figures.requests();
+      return new Turn(figures.perSecond(), figures.p99(), api.cpuTime().minus(apiBefore).toMillis() / jobs,
+          worker.cpuTime().minus(workerBefore).toMillis() / jobs);
+    }
+  }
+
+}
