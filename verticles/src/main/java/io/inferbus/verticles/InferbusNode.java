@@ -22,6 +22,7 @@ import io.inferbus.verticles.dispatch.PresenceVerticle;
 import io.inferbus.verticles.dispatch.RecoveryVerticle;
 import io.inferbus.verticles.jobs.JobJournal;
 import io.inferbus.verticles.jobs.JobStore;
+import io.inferbus.verticles.jobs.RecentEvents;
 import io.inferbus.verticles.jobs.RedisJobStore;
 import io.inferbus.verticles.jobs.SharedDataJobStore;
 import io.inferbus.verticles.metrics.JobMetrics;
@@ -50,6 +51,9 @@ import java.util.Optional;
  */
 public final class InferbusNode {
   private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(InferbusNode.class.getName());
+  /** Streams mostly open within milliseconds of their job: a few seconds of this node's jobs cover them. */
+  private static final int RECENT_JOBS = 1024;
+  private static final Duration RECENT_JOBS_AGE = Duration.ofSeconds(5);
   private final Vertx vertx;
   private final Optional<HazelcastCluster> cluster;
   private final Optional<ApiVerticle> api;
@@ -127,7 +131,7 @@ public final class InferbusNode {
         ? new RedisJobStore(redis.orElseThrow(), clock, retention)
         : new SharedDataJobStore(vertx.sharedData(), clock, retention, config.jobs().retainedBytes());
     ResultCache cache = resultCache(config, redis, registry, clock);
-    JobJournal journal = new JobJournal(vertx, store, cache, metrics);
+    JobJournal journal = new JobJournal(vertx, store, new RecentEvents(clock, RECENT_JOBS, RECENT_JOBS_AGE), cache, metrics);
     WorkerDirectory directory = new WorkerDirectory(vertx, clock);
     List<String> modelIds = config.models().stream().map(ModelConfig::id).toList();
     JobDispatcher dispatcher = new JobDispatcher(journal, config.dispatch(), config.scheduling(), metrics, modelIds, nodeId, clock);
@@ -137,7 +141,7 @@ public final class InferbusNode {
 
     Future<String> dispatcherDeployment = vertx.deployVerticle(dispatcher);
     Optional<Future<String>> relayDeployment = config.node().role().servesApi()
-        ? Optional.of(vertx.deployVerticle(new JobEventRelay()))
+        ? Optional.of(vertx.deployVerticle(new JobEventRelay(journal.recent())))
         : Optional.empty();
     Optional<Future<String>> recoveryDeployment = cluster.map(c -> vertx.deployVerticle(
         new RecoveryVerticle(c, recovery, directory, config.dispatch().orphanSweepSeconds() * 1000L, clock)));

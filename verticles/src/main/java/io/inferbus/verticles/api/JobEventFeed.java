@@ -3,6 +3,7 @@ package io.inferbus.verticles.api;
 import io.inferbus.verticles.bus.BusAddresses;
 import io.inferbus.verticles.jobs.JobEvent;
 import io.inferbus.verticles.jobs.JobStore;
+import io.inferbus.verticles.jobs.RecentEvents;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
@@ -10,17 +11,20 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A job's events in order, each once: first those in its log after a given number, then live ones
  * from the bus. The log is the truth; the bus only carries news, so a gap, a pause for
  * backpressure or a late subscription is mended by reading the log again. News that is not in the
  * log (a queued job's position, numbered 0) is passed on when it arrives and never replayed. Ends after the terminal
- * event, or, for a job that had already ended, once its final log has been read.
+ * event, or, for a job that had already ended, once its final log has been read. The log is read from
+ * this node's {@link RecentEvents} when they know it whole (a stream opened with its job), else from the store.
  */
 final class JobEventFeed {
   private final EventBus bus;
   private final JobStore store;
+  private final RecentEvents recent;
   private final String jobId;
   private final boolean logIsFinal;
   private final Promise<Void> firstRead = Promise.promise();
@@ -30,13 +34,16 @@ final class JobEventFeed {
   private MessageConsumer<Object> resync;
   private long lastSeq;
   private boolean reading;
+  /** A member left: its last writes may never have reached the bus, so only the store knows them. */
+  private boolean storeAsked;
   private boolean behind;
   private boolean paused;
   private boolean closed;
 
-  JobEventFeed(EventBus bus, JobStore store, String jobId, long afterSeq, boolean logIsFinal) {
+  JobEventFeed(EventBus bus, JobStore store, RecentEvents recent, String jobId, long afterSeq, boolean logIsFinal) {
     this.bus = bus;
     this.store = store;
+    this.recent = recent;
     this.jobId = jobId;
     this.lastSeq = afterSeq;
     this.logIsFinal = logIsFinal;
@@ -50,7 +57,10 @@ final class JobEventFeed {
     this.sink = sink;
     this.onEnd = onEnd;
     live = bus.localConsumer(BusAddresses.events(jobId), message -> onLive(message.body()));
-    resync = bus.localConsumer(BusAddresses.RESYNC_FEEDS, message -> readLog());
+    resync = bus.localConsumer(BusAddresses.RESYNC_FEEDS, message -> {
+      storeAsked = true;
+      readLog();
+    });
     return live.completion().onSuccess(v -> readLog()).compose(v -> firstRead.future());
   }
 
@@ -102,8 +112,15 @@ final class JobEventFeed {
       behind = true;
       return;
     }
-    reading = true;
+    Optional<List<JobEvent>> known = storeAsked || logIsFinal ? Optional.empty() : recent.after(jobId, lastSeq);
     behind = false;
+    if (known.isPresent()) {
+      emitAll(known.get());
+      firstRead.tryComplete();
+      return;
+    }
+    reading = true;
+    storeAsked = false;
     store.eventsAfter(jobId, lastSeq).onComplete(result -> {
       reading = false;
       if (result.succeeded()) {

@@ -72,7 +72,7 @@ final class JobIntake {
   private Future<JobRecord> answerFromCache(JobSubmission submission, String key, JsonObject result) {
     JobRequest request = request(submission, key);
     JobLog.event(LOG, request.id(), request.traceparent(), () -> "answered from the cache");
-    return journal.open(queued(request), request, nodeId)
+    return journal.open(request, nodeId)
         .compose(opened -> journal.succeedWithoutRunning(opened.id(), opened.attempt(), opened.total(), result).map(done -> done.orElse(opened)));
   }
 
@@ -92,7 +92,7 @@ final class JobIntake {
       JobRequest request = request(submission, key);
       Future<Optional<String>> leader = key == null ? Future.succeededFuture(Optional.empty())
           : claims.claim(key, request.id(), submission.deadlineMs());
-      return leader.compose(leading -> journal.open(queued(request), request, nodeId).onSuccess(opened -> {
+      return leader.compose(leading -> journal.open(request, nodeId).onSuccess(opened -> {
         JobLog.event(LOG, request.id(), request.traceparent(), () -> "accepted: " + request.task().wireName() + " on " + model + ", "
             + request.inputs().size() + " input(s), priority " + request.priority().wireName()
             + (leading.isPresent() ? ", following identical job " + leading.get() : ""));
@@ -107,7 +107,7 @@ final class JobIntake {
 
   /** Waits for the leader's end: its success answers this job too; any other end, and this job runs itself. */
   private void follow(String leaderId, JobRequest request, JobRecord follower) {
-    JobEventFeed feed = new JobEventFeed(vertx.eventBus(), journal.store(), leaderId, 0, false);
+    JobEventFeed feed = new JobEventFeed(vertx.eventBus(), journal.store(), journal.recent(), leaderId, 0, false);
     feed.start(event -> {
       if (event.type().terminal()) {
         leaderEnded(event, request, follower);
@@ -138,10 +138,6 @@ final class JobIntake {
         submission.traceparent() != null ? submission.traceparent() : Traceparent.begin());
   }
 
-  private static JobRecord queued(JobRequest request) {
-    return JobRecord.queued(request.id(), request.task(), request.model(), request.priority(), request.inputs().size(), request.submittedAt(),
-        request.traceparent());
-  }
 
   private ApiError noWorker(String model) {
     return ApiError.noWorker(model, config.jobs().retryAfterSeconds());

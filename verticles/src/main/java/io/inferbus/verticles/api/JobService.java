@@ -102,7 +102,7 @@ public final class JobService {
 
   /** The job's events after {@code afterSeq}, then live ones; {@code ended}: the job had ended when asked. */
   JobEventFeed events(String id, long afterSeq, boolean ended) {
-    return new JobEventFeed(vertx.eventBus(), journal.store(), id, afterSeq, ended);
+    return new JobEventFeed(vertx.eventBus(), journal.store(), journal.recent(), id, afterSeq, ended);
   }
 
   private static ApiError alreadyEnded(JobRecord job) {

@@ -226,7 +226,7 @@ public final class JobDispatcher extends VerticleBase {
           Outcome handOver = outcome.succeeded() ? outcome.result() : new Outcome(null, outcome.cause());
           if (handOver.reply() != null && BusAddresses.TAKEN.equals(handOver.reply().getString("status"))) {
             JobLog.event(LOG, request.id(), request.traceparent(), () -> "handed to worker " + node + " (attempt " + job.attempt() + ")");
-            journal.hold(request.id(), job.attempt(), node);
+            journal.hold(request, job.attempt(), node);
             takeCredit(lane, handOver.reply());
           } else if (handOver.reply() != null) {
             takeCredit(lane, handOver.reply().put("free", 0));
@@ -266,7 +266,7 @@ public final class JobDispatcher extends VerticleBase {
           "no worker of model '" + request.model() + "' confirmed the job in " + tries + " tries");
       return;
     }
-    Future<Integer> attempt = timedOut(failure) ? nextAttempt(request.id(), job.attempt()) : Future.succeededFuture(job.attempt());
+    Future<Integer> attempt = timedOut(failure) ? nextAttempt(request, job.attempt()) : Future.succeededFuture(job.attempt());
     attempt.onSuccess(next -> {
       if (next > 0) {
         long backoff = Math.min(LAST_BACKOFF_MS, FIRST_BACKOFF_MS << Math.min(tries - 1, 16));
@@ -280,9 +280,9 @@ public final class JobDispatcher extends VerticleBase {
   }
 
   /** The job's next attempt, held by this node; 0 when the job has ended or someone else took it back meanwhile. */
-  private Future<Integer> nextAttempt(String id, int attempt) {
-    return journal.requeue(id, attempt, "handover_timeout").compose(requeued -> requeued
-        .map(job -> journal.hold(id, job.attempt(), self).map(v -> job.attempt()))
+  private Future<Integer> nextAttempt(JobRequest request, int attempt) {
+    return journal.requeue(request.id(), attempt, "handover_timeout").compose(requeued -> requeued
+        .map(job -> journal.hold(request, job.attempt(), self).map(v -> job.attempt()))
         .orElseGet(() -> Future.succeededFuture(0)));
   }
 

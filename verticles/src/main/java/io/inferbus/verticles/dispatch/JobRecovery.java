@@ -54,7 +54,7 @@ public final class JobRecovery {
       }
       int next = requeued.get().attempt();
       return journal.store().request(jobId).compose(request -> request
-          .map(r -> journal.hold(jobId, next, self).map(v -> {
+          .map(r -> journal.hold(r, next, self).map(v -> {
             JobLog.log(LOG, Level.INFO, jobId, r.traceparent(), () -> "taken back (" + reason + "), dispatched again as attempt " + next);
             metrics.redispatched(r.model(), reason);
             dispatcher.dispatch(r, next);

@@ -29,11 +29,13 @@ public final class JobJournal {
   private final JobStore store;
   private final ResultCache cache;
   private final JobMetrics metrics;
+  private final RecentEvents recent;
   private volatile boolean closed;
 
-  public JobJournal(Vertx vertx, JobStore store, ResultCache cache, JobMetrics metrics) {
+  public JobJournal(Vertx vertx, JobStore store, RecentEvents recent, ResultCache cache, JobMetrics metrics) {
     this.vertx = vertx;
     this.store = store;
+    this.recent = recent;
     this.cache = cache;
     this.metrics = metrics;
   }
@@ -42,19 +44,42 @@ public final class JobJournal {
     return store;
   }
 
+  /** What this node knows of its recently opened jobs' logs without asking the store. */
+  public RecentEvents recent() {
+    return recent;
+  }
+
   /** Records a new job, held by {@code holder} until a worker takes it. */
-  public Future<JobRecord> open(JobRecord job, JobRequest request, String holder) {
-    return store.create(job, request, new JsonObject().put("id", job.id()).put("status", JobStatus.QUEUED.wireName()), holder)
+  public Future<JobRecord> open(JobRequest request, String holder) {
+    JobRecord job = JobRecord.queued(request);
+    return store.create(job, request, queuedData(job.id()), holder)
         .map(appended -> {
+          recent.opened(job.id());
           metrics.submitted(appended.job());
           appended.events().forEach(event -> publish(event, null, appended.job().traceparent()));
           return appended.job();
         });
   }
 
+  /**
+   * This node took the job from its dispatcher: a first attempt's log most likely still holds only
+   * what {@link #open} wrote, so the store may write the next event without reading it first (a
+   * wrong guess costs one refused write and a read).
+   */
+  public void taken(JobRequest request, int attempt) {
+    if (attempt == 1) {
+      JobRecord job = JobRecord.queued(request);
+      store.expect(job, queuedData(job.id()));
+    }
+  }
+
+  private static JsonObject queuedData(String jobId) {
+    return new JsonObject().put("id", jobId).put("status", JobStatus.QUEUED.wireName());
+  }
+
   /** Records which node holds the live job's current attempt: the node recovery asks about when members leave. */
-  public Future<Void> hold(String jobId, int attempt, String node) {
-    return store.assign(jobId, attempt, node);
+  public Future<Void> hold(JobRequest request, int attempt, String node) {
+    return store.assign(request, attempt, node);
   }
 
   /** Empty when the event was refused: the job has ended, is unknown, or {@code attempt} is not its current one. */
@@ -151,6 +176,7 @@ public final class JobJournal {
     if (traceparent != null) {
       options.addHeader(Traceparent.HEADER, traceparent);
     }
+    recent.seen(message);
     vertx.eventBus().publish(BusAddresses.JOB_EVENTS, message, options);
   }
 

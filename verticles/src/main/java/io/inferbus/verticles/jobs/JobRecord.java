@@ -27,6 +27,12 @@ public record JobRecord(
     boolean cached,
     String traceparent) {
 
+  /** The job as {@link JobJournal#open} records it for this request. */
+  public static JobRecord queued(JobRequest request) {
+    return queued(request.id(), request.task(), request.model(), request.priority(), request.inputs().size(), request.submittedAt(),
+        request.traceparent());
+  }
+
   public static JobRecord queued(String id, Task task, String model, Priority priority, int total, long now, String traceparent) {
     return new JobRecord(id, task, model, priority, JobStatus.QUEUED, 1, 0, total, now, null, null, null, null, false, traceparent);
   }

@@ -23,6 +23,12 @@ public interface JobStore {
   /** Stores a new job, its request, its first event ({@code queued}, numbered 1) and its first holder. */
   Future<Appended> create(JobRecord job, JobRequest request, JsonObject queuedData, String holder);
 
+  /**
+   * A hint that the job's log is as {@link #create} left it with this record and first event's data;
+   * a store that compares before it writes may skip reading it. Never changes what is stored.
+   */
+  default void expect(JobRecord job, JsonObject queuedData) {}
+
   /** The job with its result, if it has one. */
   Future<Optional<JobRecord>> get(String id);
 
@@ -57,8 +63,8 @@ public interface JobStore {
 
   Future<Optional<JobRequest>> request(String id);
 
-  /** Records which node holds the live job's current attempt. */
-  Future<Void> assign(String id, int attempt, String node);
+  /** Records which node holds the live job's current attempt (the request: what recovery dispatches again). */
+  Future<Void> assign(JobRequest request, int attempt, String node);
 
   /** Every live job and the node holding it. */
   Future<List<Assignment>> assignments();

@@ -37,7 +37,7 @@ public final class RedisJobStore implements JobStore {
     JobEvent first = new JobEvent(job.id(), 1, JobEventType.QUEUED, queuedData, job.created());
     JsonObject entry = JobEntry.first(job, first);
     return reach(() -> redis.send(Command.SET, requestKey(job.id()), request.toJson().encode())
-        .compose(v -> assign(job.id(), job.attempt(), holder))
+        .compose(v -> assign(request, job.attempt(), holder))
         .compose(v -> redis.send(Command.SET, entryKey(job.id()), entry.encode(), "NX")))
         .compose(written -> written == null
             ? Future.failedFuture(new IllegalStateException("job " + job.id() + " exists"))
@@ -123,8 +123,8 @@ public final class RedisJobStore implements JobStore {
   }
 
   @Override
-  public Future<Void> assign(String id, int attempt, String node) {
-    return reach(() -> redis.send(Command.HSET, assignmentsKey(), id, new JsonObject().put("attempt", attempt).put("node", node).encode()))
+  public Future<Void> assign(JobRequest request, int attempt, String node) {
+    return reach(() -> redis.send(Command.HSET, assignmentsKey(), request.id(), new JsonObject().put("attempt", attempt).put("node", node).encode()))
         .mapEmpty();
   }
 

@@ -17,14 +17,19 @@ import java.util.logging.Logger;
 /**
  * Jobs in Vert.x shared async maps: local to the JVM by default, cluster-wide (Hazelcast, with
  * backups) on a clustered node. Each job is one small entry, {job, events}, changed by
- * compare-and-set so concurrent writers on any node append in one order; results and requests,
- * which can be large, live in maps of their own.
+ * compare-and-set so concurrent writers on any node append in one order. A live job's holder and,
+ * when small, its request share an entry of the assignments map (what recovery reads); large
+ * results and requests live in maps of their own.
  */
 public final class SharedDataJobStore implements JobStore {
   private static final String JOBS = "inferbus.jobs";
   private static final String RESULTS = "inferbus.results";
   private static final String REQUESTS = "inferbus.requests";
   private static final String ASSIGNMENTS = "inferbus.assignments";
+  /** The assignment's field holding a small request. */
+  private static final String REQUEST = "request";
+  /** Requests whose inputs hold up to this many characters in all ride with the job's holder. */
+  private static final int INLINE_REQUEST_CHARS = 2048;
   /** The entry's field holding a small result, written with the success. */
   private static final String RESULT = "result";
 
@@ -50,13 +55,25 @@ public final class SharedDataJobStore implements JobStore {
 
   @Override
   public Future<Appended> create(JobRecord job, JobRequest request, JsonObject queuedData, String holder) {
-    JobEvent first = new JobEvent(job.id(), 1, JobEventType.QUEUED, queuedData, job.created());
+    JobEvent first = firstEvent(job, queuedData);
     JsonObject entry = JobEntry.first(job, first);
     Future<JsonObject> stored = map(JOBS).compose(jobs -> jobs.putIfAbsent(job.id(), entry));
-    return Future.all(map(REQUESTS).compose(requests -> requests.put(job.id(), request.toJson())), assign(job.id(), job.attempt(), holder), stored)
+    Future<Void> requestApart = isSmall(request) ? Future.succeededFuture()
+        : map(REQUESTS).compose(requests -> requests.put(job.id(), request.toJson()));
+    return Future.all(requestApart, assign(request, job.attempt(), holder), stored)
         .compose(v -> stored.result() == null
             ? Future.succeededFuture(new Appended(job, List.of(first)))
             : Future.failedFuture(new IllegalStateException("job " + job.id() + " exists")));
+  }
+
+  private static JobEvent firstEvent(JobRecord job, JsonObject queuedData) {
+    return new JobEvent(job.id(), 1, JobEventType.QUEUED, queuedData, job.created());
+  }
+
+  /** Compare-and-set compares the stored bytes, and the entry built again from the same record encodes to the same JSON. */
+  @Override
+  public void expect(JobRecord job, JsonObject queuedData) {
+    remember(job.id(), JobEntry.first(job, firstEvent(job, queuedData)));
   }
 
   @Override
@@ -144,7 +161,9 @@ public final class SharedDataJobStore implements JobStore {
    * need. Not awaited: until it lands the job is merely kept longer, and recovery skips ended jobs.
    */
   private void ended(AsyncMap<String, JsonObject> jobs, String id, JsonObject entry) {
-    Future.all(jobs.put(id, entry, retentionMillis), map(REQUESTS).compose(m -> m.remove(id)), map(ASSIGNMENTS).compose(m -> m.remove(id)))
+    Future<Void> forgetHolder = map(ASSIGNMENTS).compose(m -> m.remove(id))
+        .compose(holder -> holder != null && holder.containsKey(REQUEST) ? Future.succeededFuture() : map(REQUESTS).compose(m -> m.remove(id)).mapEmpty());
+    Future.all(jobs.put(id, entry, retentionMillis), forgetHolder)
         .onFailure(e -> LOG.log(Level.WARNING, "could not start the retention time of job " + id, e));
   }
 
@@ -180,12 +199,27 @@ public final class SharedDataJobStore implements JobStore {
 
   @Override
   public Future<Optional<JobRequest>> request(String id) {
-    return map(REQUESTS).compose(requests -> requests.get(id)).map(json -> Optional.ofNullable(json).map(JobRequest::fromJson));
+    return map(ASSIGNMENTS).compose(holders -> holders.get(id)).compose(holder -> holder != null && holder.containsKey(REQUEST)
+        ? Future.succeededFuture(holder.getJsonObject(REQUEST))
+        : map(REQUESTS).compose(requests -> requests.get(id))).map(json -> Optional.ofNullable(json).map(JobRequest::fromJson));
   }
 
+  /** A small request rides with its holder (one write instead of two, and one removal at the end); a large one has a map of its own. */
   @Override
-  public Future<Void> assign(String id, int attempt, String node) {
-    return map(ASSIGNMENTS).compose(m -> m.put(id, new JsonObject().put("attempt", attempt).put("node", node)));
+  public Future<Void> assign(JobRequest request, int attempt, String node) {
+    JsonObject holder = new JsonObject().put("attempt", attempt).put("node", node);
+    if (isSmall(request)) {
+      holder.put(REQUEST, request.toJson());
+    }
+    return map(ASSIGNMENTS).compose(m -> m.put(request.id(), holder));
+  }
+
+  private static boolean isSmall(JobRequest request) {
+    int chars = 0;
+    for (String input : request.inputs()) {
+      chars += input.length();
+    }
+    return chars <= INLINE_REQUEST_CHARS;
   }
 
   @Override

@@ -166,6 +166,7 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
       }
       J job = hold(request, attempt);
       held.put(job.id(), job);
+      journal.taken(request, attempt);
       prepare(job).onComplete(ready -> {
         if (held.get(job.id()) == job && items(job) > 0) {
           synchronized (queue) {

@@ -111,4 +111,52 @@ class SharedDataJobStoreTest {
     List<JobEvent> events = api.eventsAfter("small", 0).await();
     assertEquals(small, events.get(events.size() - 1).data().getJsonObject("result"));
   }
+
+  @Test
+  void aWorkerThatTookAFirstAttemptAppendsAfterTheCreatedLogAndAWrongGuessIsMendedByReading() {
+    JobRequest fresh = request("j4");
+    JobRecord job = JobRecord.queued(fresh);
+    JsonObject queued = new JsonObject().put("id", "j4").put("status", "queued");
+    api.create(job, fresh, queued, "api").await();
+    worker.expect(job, queued);
+    assertEquals(2, worker.append("j4", 1, event(JobEventType.STARTED, new JsonObject().put("attempt", 1))).await().orElseThrow()
+        .events().get(0).seq());
+
+    JobRequest cancelled = request("j5");
+    JobRecord other = JobRecord.queued(cancelled);
+    api.create(other, cancelled, new JsonObject().put("id", "j5").put("status", "queued"), "api").await();
+    worker.expect(other, new JsonObject().put("id", "j5").put("status", "queued"));
+    assertTrue(api.append("j5", JobStore.ANY_ATTEMPT, event(JobEventType.CANCELLED, new JsonObject().put("status", "cancelled"))).await().isPresent());
+
+    assertEquals(Optional.empty(), worker.append("j5", 1, event(JobEventType.STARTED, new JsonObject().put("attempt", 1))).await(),
+        "the guess is stale: the job was cancelled, and the worker's write is refused");
+    assertEquals(List.of("queued", "cancelled"), api.eventsAfter("j5", 0).await().stream().map(e -> e.type().wireName()).toList());
+  }
+
+  @Test
+  void aSmallRequestRidesWithItsHolderALargeOneApartAndBothAreForgottenWhenTheJobEnds() {
+    JobRequest small = request("small-request");
+    long now = System.currentTimeMillis();
+    JobRequest large = new JobRequest("large-request", Task.EMBED, "m", Priority.NORMAL, now, now + 60_000,
+        java.util.Collections.nCopies(100, "x".repeat(100)), null, 0, null);
+    for (JobRequest request : List.of(small, large)) {
+      api.create(JobRecord.queued(request), request, new JsonObject().put("id", request.id()).put("status", "queued"), "api").await();
+      api.assign(request, 1, "worker-1").await();
+      assertEquals(request, worker.request(request.id()).await().orElseThrow());
+      assertTrue(worker.assignments().await().contains(new JobStore.Assignment(request.id(), 1, "worker-1")));
+    }
+
+    for (JobRequest request : List.of(small, large)) {
+      assertTrue(worker.append(request.id(), 1, event(JobEventType.FAILED, new JsonObject().put("status", "failed"))).await().isPresent());
+    }
+
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while ((worker.request(small.id()).await().isPresent() || worker.request(large.id()).await().isPresent()
+        || !worker.assignments().await().isEmpty()) && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertEquals(Optional.empty(), worker.request(small.id()).await());
+    assertEquals(Optional.empty(), worker.request(large.id()).await());
+    assertEquals(List.of(), worker.assignments().await());
+  }
 }
