@@ -8,11 +8,14 @@ import java.util.Optional;
 public enum Priority {
   CRITICAL, HIGH, NORMAL, LOW;
 
+  /** Computed once: names are read on every event and request. */
+  private final String wireName = name().toLowerCase(Locale.ROOT);
+
   public String wireName() {
-    return name().toLowerCase(Locale.ROOT);
+    return wireName;
   }
 
   public static Optional<Priority> fromWireName(String name) {
-    return Arrays.stream(values()).filter(p -> p.wireName().equals(name)).findFirst();
+    return Arrays.stream(values()).filter(p -> p.wireName.equals(name)).findFirst();
   }
 }
