@@ -90,9 +90,10 @@ public final class ApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    JobIntake intake = new JobIntake(vertx, config, journal, dispatcher, directory, cache, claims, this::jobStoreAvailable, clock, nodeId,
-        registry);
-    jobs = new JobService(vertx, config, intake, journal, dispatcher, limiter);
+    JobEventFeeds feeds = new JobEventFeeds(vertx, journal);
+    JobIntake intake = new JobIntake(vertx, config, journal, dispatcher, directory, cache, claims, feeds, this::jobStoreAvailable, clock,
+        nodeId, registry);
+    jobs = new JobService(vertx, config, intake, journal, dispatcher, limiter, feeds);
     streams = new OpenStreams(vertx);
     metrics.watch("inferbus_open_streams", "SSE streams, waiting synchronous calls and bridge subscriptions open on this API node", streams::count);
     watchWorkersPerModel();

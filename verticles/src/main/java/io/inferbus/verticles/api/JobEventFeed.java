@@ -25,13 +25,13 @@ final class JobEventFeed {
   private final EventBus bus;
   private final JobStore store;
   private final RecentEvents recent;
+  private final JobEventFeeds feeds;
   private final String jobId;
   private final boolean logIsFinal;
   private final Promise<Void> firstRead = Promise.promise();
   private Handler<JobEvent> sink;
   private Runnable onEnd;
   private MessageConsumer<JsonObject> live;
-  private MessageConsumer<Object> resync;
   private long lastSeq;
   private boolean reading;
   /** A member left: its last writes may never have reached the bus, so only the store knows them. */
@@ -40,10 +40,11 @@ final class JobEventFeed {
   private boolean paused;
   private boolean closed;
 
-  JobEventFeed(EventBus bus, JobStore store, RecentEvents recent, String jobId, long afterSeq, boolean logIsFinal) {
+  JobEventFeed(EventBus bus, JobStore store, RecentEvents recent, JobEventFeeds feeds, String jobId, long afterSeq, boolean logIsFinal) {
     this.bus = bus;
     this.store = store;
     this.recent = recent;
+    this.feeds = feeds;
     this.jobId = jobId;
     this.lastSeq = afterSeq;
     this.logIsFinal = logIsFinal;
@@ -57,10 +58,7 @@ final class JobEventFeed {
     this.sink = sink;
     this.onEnd = onEnd;
     live = bus.localConsumer(BusAddresses.events(jobId), message -> onLive(message.body()));
-    resync = bus.localConsumer(BusAddresses.RESYNC_FEEDS, message -> {
-      storeAsked = true;
-      readLog();
-    });
+    feeds.opened(this);
     return live.completion().onSuccess(v -> readLog()).compose(v -> firstRead.future());
   }
 
@@ -80,11 +78,17 @@ final class JobEventFeed {
     }
   }
 
+  /** A member left ({@link BusAddresses#RESYNC_FEEDS}): the log is read again, from the store. */
+  void resync() {
+    storeAsked = true;
+    readLog();
+  }
+
   void close() {
     if (!closed) {
       closed = true;
       live.unregister();
-      resync.unregister();
+      feeds.closed(this);
       onEnd.run();
     }
   }

@@ -38,14 +38,16 @@ final class JobIntake {
   private final WorkerDirectory directory;
   private final ResultCache cache;
   private final JobClaims claims;
+  private final JobEventFeeds feeds;
   private final BooleanSupplier storeAvailable;
   private final Clock clock;
   private final String nodeId;
   private final Counter followed;
 
   JobIntake(Vertx vertx, InferbusConfig config, JobJournal journal, JobDispatcher dispatcher, WorkerDirectory directory,
-      ResultCache cache, JobClaims claims, BooleanSupplier storeAvailable, Clock clock, String nodeId, MeterRegistry registry) {
+      ResultCache cache, JobClaims claims, JobEventFeeds feeds, BooleanSupplier storeAvailable, Clock clock, String nodeId, MeterRegistry registry) {
     this.vertx = vertx;
+    this.feeds = feeds;
     this.config = config;
     this.journal = journal;
     this.dispatcher = dispatcher;
@@ -107,7 +109,7 @@ final class JobIntake {
 
   /** Waits for the leader's end: its success answers this job too; any other end, and this job runs itself. */
   private void follow(String leaderId, JobRequest request, JobRecord follower) {
-    JobEventFeed feed = new JobEventFeed(vertx.eventBus(), journal.store(), journal.recent(), leaderId, 0, false);
+    JobEventFeed feed = feeds.feed(leaderId, 0, false);
     feed.start(event -> {
       if (event.type().terminal()) {
         leaderEnded(event, request, follower);

@@ -28,10 +28,13 @@ public final class JobService {
   private final JobJournal journal;
   private final JobDispatcher dispatcher;
   private final RateLimiter limiter;
+  private final JobEventFeeds feeds;
   private volatile boolean draining;
 
-  JobService(Vertx vertx, InferbusConfig config, JobIntake intake, JobJournal journal, JobDispatcher dispatcher, RateLimiter limiter) {
+  JobService(Vertx vertx, InferbusConfig config, JobIntake intake, JobJournal journal, JobDispatcher dispatcher, RateLimiter limiter,
+      JobEventFeeds feeds) {
     this.vertx = vertx;
+    this.feeds = feeds;
     this.config = config;
     this.intake = intake;
     this.journal = journal;
@@ -102,7 +105,7 @@ public final class JobService {
 
   /** The job's events after {@code afterSeq}, then live ones; {@code ended}: the job had ended when asked. */
   JobEventFeed events(String id, long afterSeq, boolean ended) {
-    return new JobEventFeed(vertx.eventBus(), journal.store(), journal.recent(), id, afterSeq, ended);
+    return feeds.feed(id, afterSeq, ended);
   }
 
   private static ApiError alreadyEnded(JobRecord job) {
