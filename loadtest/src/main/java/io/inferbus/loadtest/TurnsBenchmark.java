@@ -9,17 +9,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Two builds of the service compared on the clustered path (one API JVM + one worker JVM, noop jobs
- * over SSE, as in {@link OrchestrationBenchmark}), in alternating turns: this machine drifts by 10-50 %
- * within minutes, so each turn of one build is followed by a turn of the other. Each turn starts a
- * fresh cluster, warms it up, then measures jobs/s and the CPU time each JVM spent per job.
+ * Two builds of the service compared on noop jobs over SSE (as in {@link OrchestrationBenchmark}),
+ * clustered (one API JVM + one worker JVM) or in one JVM, in alternating turns: this machine drifts
+ * by 10-50 % within minutes, so each turn of one build is followed by a turn of the other. Each turn
+ * starts fresh JVMs, warms them up, then measures jobs/s and the CPU time each JVM spent per job.
  *
- * <pre>ClusterTurnsBenchmark JAR_A JAR_B [turns per build] [seconds measured] [clients]</pre>
+ * <pre>TurnsBenchmark JAR_A JAR_B [turns per build] [seconds measured] [clients] [clustered|in-process]</pre>
  */
-public final class ClusterTurnsBenchmark {
-  private static final String CONF = "models:\n  - id: noop\n    task: noop\n    delay-ms: 0\n    sessions: 2\n";
-  private static final int WARM_UP_SECONDS = 20;
+public final class TurnsBenchmark {
+  private static final String CONF = OrchestrationBenchmark.CONF;
+  private static final int WARM_UP_SECONDS = OrchestrationBenchmark.WARM_UP_SECONDS;
 
+  /** In one JVM, all its CPU time counts as the API's. */
   private record Turn(double jobsPerSecond, double p99, double apiCpuMillisPerJob, double workerCpuMillisPerJob) {}
 
   public static void main(String[] args) throws Exception {
@@ -27,16 +28,19 @@ public final class ClusterTurnsBenchmark {
     int turns = args.length > 2 ? Integer.parseInt(args[2]) : 3;
     int seconds = args.length > 3 ? Integer.parseInt(args[3]) : 20;
     int clients = args.length > 4 ? Integer.parseInt(args[4]) : 50;
-    Path logs = Files.createTempDirectory("inferbus-cluster-turns");
+    boolean clustered = args.length <= 5 || !args[5].equals("in-process");
+    Path logs = Files.createTempDirectory("inferbus-turns");
     Path conf = logs.resolve("noop.yaml");
     Files.writeString(conf, CONF);
-    System.out.printf("A = %s%nB = %s%n%d turns each, %d s warm-up + %d s measured, %d clients (logs in %s)%n",
-        jars.get(0), jars.get(1), turns, WARM_UP_SECONDS, seconds, clients, logs);
+    System.out.printf("A = %s%nB = %s%n%s, %d turns each, %d s warm-up + %d s measured, %d clients (logs in %s)%n",
+        jars.get(0), jars.get(1), clustered ? "clustered (API JVM + worker JVM)" : "in-process (one JVM)", turns, WARM_UP_SECONDS, seconds,
+        clients, logs);
     List<List<Turn>> results = List.of(new ArrayList<>(), new ArrayList<>());
     for (int t = 1; t <= turns; t++) {
       for (int which = 0; which < 2; which++) {
         String name = (which == 0 ? "A" : "B") + t;
-        Turn turn = turn(jars.get(which), conf, logs, name, clients, seconds);
+        Turn turn = clustered ? clusteredTurn(jars.get(which), conf, logs, name, clients, seconds)
+            : inProcessTurn(jars.get(which), conf, logs, name, clients, seconds);
         results.get(which).add(turn);
         System.out.printf("%-3s %7.1f jobs/s  p99 %6.1f ms  CPU per job: API %5.2f ms, worker %5.2f ms%n", name, turn.jobsPerSecond(),
             turn.p99(), turn.apiCpuMillisPerJob(), turn.workerCpuMillisPerJob());
@@ -50,7 +54,19 @@ public final class ClusterTurnsBenchmark {
         ClosedLoopLoad.median(results.get(1).stream().map(r -> r.apiCpuMillisPerJob() + r.workerCpuMillisPerJob()).toList()));
   }
 
-  private static Turn turn(Path jar, Path conf, Path logs, String name, int clients, int seconds) throws Exception {
+  private static Turn inProcessTurn(Path jar, Path conf, Path logs, String name, int clients, int seconds) throws Exception {
+    int port = ServiceProcess.freePort();
+    try (ServiceProcess node = ServiceProcess.start(jar, List.of("-conf", conf.toString()), Map.of("INFERBUS_HTTP_PORT", String.valueOf(port)),
+        logs.resolve(name + ".log"))) {
+      ServiceProcess.awaitReady(port);
+      OrchestrationBenchmark.load(port, clients, WARM_UP_SECONDS);
+      Duration before = node.cpuTime();
+      ClosedLoopLoad.Figures figures = OrchestrationBenchmark.load(port, clients, seconds);
+      return new Turn(figures.perSecond(), figures.p99(), node.cpuTime().minus(before).toMillis() / (double) figures.requests(), 0);
+    }
+  }
+
+  private static Turn clusteredTurn(Path jar, Path conf, Path logs, String name, int clients, int seconds) throws Exception {
     int apiPort = ServiceProcess.freePort();
     Map<String, String> cluster = Map.of("INFERBUS_CLUSTER_PORT", "32000", "INFERBUS_CLUSTER_MEMBERS", "127.0.0.1:32000-32009",
         "INFERBUS_HTTP_PORT", String.valueOf(apiPort), "INFERBUS_MANAGEMENT_PORT", "0");
