@@ -31,12 +31,14 @@ import java.util.stream.Stream;
  * </ol>
  * Generated tokens/s are the services' own count ({@code generated_tokens} of each result).
  *
- * <pre>TransliterationBenchmark JAR SECONDS CLIENTS ROUNDS</pre>
+ * <pre>TransliterationBenchmark JAR SECONDS CLIENTS ROUNDS</pre> ({@code -Dbench.onnx-threads=N}: see {@link #ONNX_THREADS})
  */
 public final class TransliterationBenchmark {
   private static final String TEST_SPLIT = "inference/src/test/resources/ru-latn-cyrl/test.tsv";
   private static final String MODEL = "classpath:ru-latn-cyrl";
   private static final int PIECE_TOKENS = 24;
+  /** {@code -Dbench.onnx-threads=N}: threads each ONNX session may use, the same for every variant. */
+  private static final int ONNX_THREADS = Integer.getInteger("bench.onnx-threads", 1);
 
   private record Run(double tokensPerSecond, double jobsPerSecond, List<Double> firstTokenMillis, long tokens) {}
 
@@ -48,8 +50,8 @@ public final class TransliterationBenchmark {
     List<String> sentences = Files.readAllLines(Path.of(TEST_SPLIT), StandardCharsets.UTF_8).stream()
         .filter(l -> l.contains("\t")).map(l -> l.split("\t")[0]).toList();
     Path logs = Files.createTempDirectory("inferbus-translit-bench");
-    System.out.printf("transliteration, %d held-out sentences, %d clients, %d s per measurement, %d rounds (logs in %s)%n",
-        sentences.size(), clients, seconds, rounds, logs);
+    System.out.printf("transliteration, %d held-out sentences, %d clients, %d s per measurement, %d rounds, one session with %d ONNX "
+        + "thread(s) (logs in %s)%n", sentences.size(), clients, seconds, rounds, ONNX_THREADS, logs);
 
     List<Double> batchingRatios = new ArrayList<>();
     List<Double> serviceRatios = new ArrayList<>();
@@ -96,11 +98,11 @@ public final class TransliterationBenchmark {
             model: classpath:ru-latn-cyrl
             max-tokens: %d
             sessions: 1
-            intra-op-threads: 1
+            intra-op-threads: %d
             device: cpu
             max-active-sequences: %d
             max-prefill-tokens: 2048
-        """.formatted(PIECE_TOKENS, maxActive));
+        """.formatted(PIECE_TOKENS, ONNX_THREADS, maxActive));
     int port = ServiceProcess.freePort();
     ServiceProcess service = ServiceProcess.start(jar, List.of("--conf", conf.toString()), Map.of("INFERBUS_HTTP_PORT", String.valueOf(port)),
         logs.resolve(name + ".log"));
@@ -157,7 +159,7 @@ public final class TransliterationBenchmark {
 
   /** The same model, lane and limits in this JVM: sentences in, text out, nothing around it. */
   private static Run rawEngine(List<String> sentences, int clients, int seconds) throws Exception {
-    try (Seq2SeqModel model = Seq2SeqModel.load(MODEL, new EngineOptions(1, 1, "cpu", 1));
+    try (Seq2SeqModel model = Seq2SeqModel.load(MODEL, new EngineOptions(1, ONNX_THREADS, "cpu", 1));
          LocalGenerator generator = new LocalGenerator(model, new GenerationLane.Limits(64, 2048), PIECE_TOKENS)) {
       ClosedLoopLoad.run(clients, 10, (client, n) -> generator.generate(sentences.get((int) ((client * 7919L + n) % sentences.size())), 0, null)
           .get(60, TimeUnit.SECONDS));

@@ -43,10 +43,10 @@ public final class MemoryResultCache implements ResultCache {
   }
 
   @Override
-  public synchronized void put(String key, JsonObject result) {
+  public synchronized Future<Void> put(String key, JsonObject result) {
     long size = CacheMetrics.estimateBytes(result);
     if (size > maxBytes / 4) {
-      return;
+      return Future.succeededFuture();
     }
     remove(key);
     entries.put(key, new Entry(result, size, clockMillis.getAsLong() + ttlMillis));
@@ -56,6 +56,7 @@ public final class MemoryResultCache implements ResultCache {
       bytes -= eldest.next().getValue().bytes();
       eldest.remove();
     }
+    return Future.succeededFuture();
   }
 
   private void remove(String key) {

@@ -40,12 +40,14 @@ public final class RedisResultCache implements ResultCache {
   }
 
   @Override
-  public void put(String key, JsonObject result) {
+  public Future<Void> put(String key, JsonObject result) {
     long size = CacheMetrics.estimateBytes(result);
     if (size > MAX_ENTRY_BYTES || !redis.available()) {
-      return;
+      return Future.succeededFuture();
     }
-    redis.send(Command.SET, redis.key("result-cache", key), result.encode(), "PX", ttlMillis)
-        .onSuccess(ok -> metrics.stored(size));
+    return redis.send(Command.SET, redis.key("result-cache", key), result.encode(), "PX", ttlMillis)
+        .onSuccess(ok -> metrics.stored(size))
+        .<Void>mapEmpty()
+        .otherwiseEmpty();
   }
 }

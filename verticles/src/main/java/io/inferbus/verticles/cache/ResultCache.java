@@ -9,6 +9,9 @@ public interface ResultCache {
 
   Future<Optional<JsonObject>> get(String key);
 
-  /** Stores in the background: a result that could not be kept is merely computed again. */
-  void put(String key, JsonObject result);
+  /**
+   * Completes once the result is stored, or once it is clear that it will not be (too large, the
+   * store unreachable); never fails: a result that could not be kept is merely computed again.
+   */
+  Future<Void> put(String key, JsonObject result);
 }

@@ -92,13 +92,11 @@ public final class JobJournal {
    * readers find it; the result is cached first, so an identical job arriving after the success finds it.
    */
   public Future<Optional<JobRecord>> succeed(JobRequest request, int attempt, JsonObject finalProgress, JsonObject result) {
-    if (request.cacheKey() != null) {
-      cache.put(request.cacheKey(), result);
-    }
+    Future<Void> cached = request.cacheKey() != null ? cache.put(request.cacheKey(), result) : Future.succeededFuture();
     List<JobStore.Proposal> events = List.of(
         new JobStore.Proposal(JobEventType.PROGRESS, finalProgress),
         new JobStore.Proposal(JobEventType.SUCCEEDED, new JsonObject().put("status", JobStatus.SUCCEEDED.wireName())));
-    return whileStoreDown(() -> observed(store.succeed(request.id(), attempt, events, result), result));
+    return cached.compose(v -> whileStoreDown(() -> observed(store.succeed(request.id(), attempt, events, result), result)));
   }
 
   /** A job answered without running: the same events a run would give, the success marked {@code cached}. */
