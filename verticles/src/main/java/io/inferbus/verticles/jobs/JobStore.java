@@ -63,7 +63,11 @@ public interface JobStore {
 
   Future<Optional<JobRequest>> request(String id);
 
-  /** Records which node holds the live job's current attempt (the request: what recovery dispatches again). */
+  /**
+   * Records which node now holds the live job's current attempt (the request: what recovery
+   * dispatches again). A job that has ended meanwhile keeps no holder: its assignment, removed at
+   * its end, is not written again (a late write would leave it behind for good).
+   */
   Future<Void> assign(JobRequest request, int attempt, String node);
 
   /** Every live job and the node holding it. */

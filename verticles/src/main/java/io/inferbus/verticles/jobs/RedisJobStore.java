@@ -21,6 +21,7 @@ import java.util.function.Supplier;
  */
 public final class RedisJobStore implements JobStore {
   private static final LuaScript REPLACE_ENTRY = LuaScript.load("/redis/replace-entry.lua");
+  private static final LuaScript REPLACE_FIELD = LuaScript.load("/redis/replace-field.lua");
 
   private final RedisGateway redis;
   private final Clock clock;
@@ -37,7 +38,7 @@ public final class RedisJobStore implements JobStore {
     JobEvent first = new JobEvent(job.id(), 1, JobEventType.QUEUED, queuedData, job.created());
     JsonObject entry = JobEntry.first(job, first);
     return reach(() -> redis.send(Command.SET, requestKey(job.id()), request.toJson().encode())
-        .compose(v -> assign(request, job.attempt(), holder))
+        .compose(v -> redis.send(Command.HSET, assignmentsKey(), job.id(), holder(job.attempt(), holder)))
         .compose(v -> redis.send(Command.SET, entryKey(job.id()), entry.encode(), "NX")))
         .compose(written -> written == null
             ? Future.failedFuture(new IllegalStateException("job " + job.id() + " exists"))
@@ -124,8 +125,11 @@ public final class RedisJobStore implements JobStore {
 
   @Override
   public Future<Void> assign(JobRequest request, int attempt, String node) {
-    return reach(() -> redis.send(Command.HSET, assignmentsKey(), request.id(), new JsonObject().put("attempt", attempt).put("node", node).encode()))
-        .mapEmpty();
+    return reach(() -> redis.eval(REPLACE_FIELD, List.of(assignmentsKey()), List.of(request.id(), holder(attempt, node)))).mapEmpty();
+  }
+
+  private static String holder(int attempt, String node) {
+    return new JsonObject().put("attempt", attempt).put("node", node).encode();
   }
 
   @Override

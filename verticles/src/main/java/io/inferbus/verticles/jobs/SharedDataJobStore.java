@@ -60,7 +60,8 @@ public final class SharedDataJobStore implements JobStore {
     Future<JsonObject> stored = map(JOBS).compose(jobs -> jobs.putIfAbsent(job.id(), entry));
     Future<Void> requestApart = isSmall(request) ? Future.succeededFuture()
         : map(REQUESTS).compose(requests -> requests.put(job.id(), request.toJson()));
-    return Future.all(requestApart, assign(request, job.attempt(), holder), stored)
+    Future<Void> assigned = map(ASSIGNMENTS).compose(m -> m.put(job.id(), holder(request, job.attempt(), holder)));
+    return Future.all(requestApart, assigned, stored)
         .compose(v -> stored.result() == null
             ? Future.succeededFuture(new Appended(job, List.of(first)))
             : Future.failedFuture(new IllegalStateException("job " + job.id() + " exists")));
@@ -207,11 +208,15 @@ public final class SharedDataJobStore implements JobStore {
   /** A small request rides with its holder (one write instead of two, and one removal at the end); a large one has a map of its own. */
   @Override
   public Future<Void> assign(JobRequest request, int attempt, String node) {
+    return map(ASSIGNMENTS).compose(m -> m.replace(request.id(), holder(request, attempt, node))).mapEmpty();
+  }
+
+  private static JsonObject holder(JobRequest request, int attempt, String node) {
     JsonObject holder = new JsonObject().put("attempt", attempt).put("node", node);
     if (isSmall(request)) {
       holder.put(REQUEST, request.toJson());
     }
-    return map(ASSIGNMENTS).compose(m -> m.put(request.id(), holder));
+    return holder;
   }
 
   private static boolean isSmall(JobRequest request) {

@@ -134,7 +134,7 @@ class SharedDataJobStoreTest {
   }
 
   @Test
-  void aSmallRequestRidesWithItsHolderALargeOneApartAndBothAreForgottenWhenTheJobEnds() {
+  void aSmallRequestRidesWithItsHolderALargeOneApartAndBothAreForgottenWhenTheJobEndsForGood() {
     JobRequest small = request("small-request");
     long now = System.currentTimeMillis();
     JobRequest large = new JobRequest("large-request", Task.EMBED, "m", Priority.NORMAL, now, now + 60_000,
@@ -158,5 +158,8 @@ class SharedDataJobStoreTest {
     assertEquals(Optional.empty(), worker.request(small.id()).await());
     assertEquals(Optional.empty(), worker.request(large.id()).await());
     assertEquals(List.of(), worker.assignments().await());
+
+    api.assign(small, 1, "worker-2").await();
+    assertEquals(List.of(), worker.assignments().await(), "a holder recorded after the job's end (a late hand-over answer) is not kept");
   }
 }
