@@ -91,9 +91,9 @@ public final class ApiVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     JobEventFeeds feeds = new JobEventFeeds(vertx, journal);
-    JobIntake intake = new JobIntake(vertx, config, journal, dispatcher, directory, cache, claims, feeds, this::jobStoreAvailable, clock,
+    JobIntake intake = new JobIntake(config, journal, dispatcher, directory, cache, claims, feeds, this::jobStoreAvailable, clock,
         nodeId, registry);
-    jobs = new JobService(vertx, config, intake, journal, dispatcher, limiter, feeds);
+    jobs = new JobService(config, intake, journal, dispatcher, limiter, feeds);
     streams = new OpenStreams(vertx);
     metrics.watch("inferbus_open_streams", "SSE streams, waiting synchronous calls and bridge subscriptions open on this API node", streams::count);
     watchWorkersPerModel();

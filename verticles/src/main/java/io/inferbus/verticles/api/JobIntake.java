@@ -17,7 +17,6 @@ import io.inferbus.verticles.worker.WorkerDirectory;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.Optional;
@@ -31,7 +30,6 @@ import java.util.function.BooleanSupplier;
  */
 final class JobIntake {
   private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(JobIntake.class.getName());
-  private final Vertx vertx;
   private final InferbusConfig config;
   private final JobJournal journal;
   private final JobDispatcher dispatcher;
@@ -44,9 +42,8 @@ final class JobIntake {
   private final String nodeId;
   private final Counter followed;
 
-  JobIntake(Vertx vertx, InferbusConfig config, JobJournal journal, JobDispatcher dispatcher, WorkerDirectory directory,
+  JobIntake(InferbusConfig config, JobJournal journal, JobDispatcher dispatcher, WorkerDirectory directory,
       ResultCache cache, JobClaims claims, JobEventFeeds feeds, BooleanSupplier storeAvailable, Clock clock, String nodeId, MeterRegistry registry) {
-    this.vertx = vertx;
     this.feeds = feeds;
     this.config = config;
     this.journal = journal;

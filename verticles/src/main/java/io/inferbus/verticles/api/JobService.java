@@ -11,7 +11,6 @@ import io.inferbus.verticles.jobs.JobJournal;
 import io.inferbus.verticles.jobs.JobRecord;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.Vertx;
 import java.util.Locale;
 import java.util.UUID;
 
@@ -22,7 +21,6 @@ import java.util.UUID;
  */
 public final class JobService {
   private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(JobService.class.getName());
-  private final Vertx vertx;
   private final InferbusConfig config;
   private final JobIntake intake;
   private final JobJournal journal;
@@ -31,9 +29,8 @@ public final class JobService {
   private final JobEventFeeds feeds;
   private volatile boolean draining;
 
-  JobService(Vertx vertx, InferbusConfig config, JobIntake intake, JobJournal journal, JobDispatcher dispatcher, RateLimiter limiter,
+  JobService(InferbusConfig config, JobIntake intake, JobJournal journal, JobDispatcher dispatcher, RateLimiter limiter,
       JobEventFeeds feeds) {
-    this.vertx = vertx;
     this.feeds = feeds;
     this.config = config;
     this.intake = intake;
