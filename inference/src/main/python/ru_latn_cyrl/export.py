@@ -9,7 +9,9 @@
 
 As in Optimum, the merged decoder is an If over use_cache_branch: false runs the first step from
 the encoder states (past tensors of length 0 are ignored) and returns the encoder keys and values;
-true reuses them from past_key_values. Unlike Optimum's, it takes decoder_attention_mask (batch,
+true reuses them from past_key_values and returns empty constants (0, heads, 1, head_dim) in their
+place, as Optimum's merge does: the caller holds them already, and copying them out every step cost
+a tenth of a batched step. Unlike Optimum's, it takes decoder_attention_mask (batch,
 past + 1): 1 for real cache entries and this step, 0 for padding, so sequences whose caches differ in
 length share one run; a sequence's position is the count of its ones minus one.
 
@@ -72,7 +74,7 @@ class NextStep(torch.nn.Module):
         logits, present = self.model.step(input_ids, self_past, decoder_attention_mask, cross, encoder_attention_mask)
         out = [logits]
         for (k, v), (ck, cv) in zip(present, cross):
-            out += [k, v, ck * 1.0, cv * 1.0]  # the cross caches pass through (a node, not a bare input)
+            out += [k, v, ck * 1.0, cv * 1.0]  # placeholders (a node, not a bare input): merge() puts empty constants here
         return tuple(out)
 
 
@@ -168,7 +170,7 @@ def merge(first_path, next_path, out_path, n, heads, hd):
                 nodes.append(helper.make_node("Identity", [name], [prefix + name]))
         return helper.make_graph(nodes, prefix + "branch", [], branch_outputs)
 
-    then_branch = hoist(nxt.graph, "next_")
+    then_branch = empty_cross_presents(hoist(nxt.graph, "next_"), heads, hd)
     else_branch = hoist(first.graph, "first_")
     inputs = [
         helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "decoder_sequence_length"]),
@@ -197,6 +199,35 @@ def merge(first_path, next_path, out_path, n, heads, hd):
     onnx.save(merged, out_path)
 
 
+def empty_cross_presents(branch, heads, hd):
+    """The branch with each present.{i}.encoder.* output made an empty constant (0, heads, 1, hd),
+    as in Optimum's merged decoders, and the nodes that only fed them removed."""
+    for output in branch.output:
+        if ".encoder." not in output.name:
+            continue
+        for node in [n for n in branch.node if output.name in n.output]:
+            branch.node.remove(node)
+        empty = helper.make_tensor(output.name + "_empty", TensorProto.FLOAT, [0, heads, 1, hd], [])
+        branch.node.append(helper.make_node("Constant", [], [output.name], name=output.name + "_constant", value=empty))
+    while True:
+        used = {name for n in branch.node for name in n.input} | {o.name for o in branch.output}
+        unused = [n for n in branch.node if not any(name in used for name in n.output)]
+        if not unused:
+            return branch
+        for node in unused:
+            branch.node.remove(node)
+
+
+def upgrade(path, heads, hd):
+    """Brings a decoder_model_merged.onnx written before empty_cross_presents() in line with it."""
+    merged = onnx.load(path)
+    branch = next(n for n in merged.graph.node if n.op_type == "If")
+    then_branch = next(a for a in branch.attribute if a.name == "then_branch").g
+    empty_cross_presents(then_branch, heads, hd)
+    onnx.checker.check_model(merged)
+    onnx.save(merged, path)
+
+
 def write_configs(model, out_dir):
     c = model.config
     config = {
@@ -219,6 +250,10 @@ def write_configs(model, out_dir):
 PIECE_BYTES = 24
 
 if __name__ == "__main__":
+    if sys.argv[1] == "--upgrade":  # export.py --upgrade MODEL_DIR
+        config = json.load(open(f"{sys.argv[2]}/config.json"))
+        upgrade(f"{sys.argv[2]}/decoder_model_merged.onnx", config["num_heads"], config["d_kv"])
+        sys.exit()
     checkpoint = torch.load(sys.argv[1])
     model = Transliterator(**checkpoint["config"], dropout=0.0)
     model.load_state_dict(checkpoint["state"])
