@@ -11,7 +11,13 @@ As in Optimum, the merged decoder is an If over use_cache_branch: false runs the
 the encoder states (past tensors of length 0 are ignored) and returns the encoder keys and values;
 true reuses them from past_key_values and returns empty constants (0, heads, 1, head_dim) in their
 place, as Optimum's merge does: the caller holds them already, and copying them out every step cost
-a tenth of a batched step. Unlike Optimum's, it takes decoder_attention_mask (batch,
+a tenth of a batched step.
+
+Unlike Optimum's, present.{i}.decoder.{key|value} hold only this step's entries (batch, heads, 1,
+head_dim), declared so: the caller appends them to its caches, which it may pass with spare columns
+masked by decoder_attention_mask. Optimum's decoder returns the grown caches whole, a copy of every
+cache at every step (a quarter of a 32-row step here); the with-cache branch attends over the past
+and the new entry apart instead (appended_self_cache), the same arithmetic. Unlike Optimum's, it takes decoder_attention_mask (batch,
 past + 1): 1 for real cache entries and this step, 0 for padding, so sequences whose caches differ in
 length share one run; a sequence's position is the count of its ones minus one.
 
@@ -170,7 +176,7 @@ def merge(first_path, next_path, out_path, n, heads, hd):
                 nodes.append(helper.make_node("Identity", [name], [prefix + name]))
         return helper.make_graph(nodes, prefix + "branch", [], branch_outputs)
 
-    then_branch = empty_cross_presents(hoist(nxt.graph, "next_"), heads, hd)
+    then_branch = appended_self_cache(empty_cross_presents(hoist(nxt.graph, "next_"), heads, hd), n)
     else_branch = hoist(first.graph, "first_")
     inputs = [
         helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "decoder_sequence_length"]),
@@ -184,7 +190,7 @@ def merge(first_path, next_path, out_path, n, heads, hd):
     inputs.append(helper.make_tensor_value_info("use_cache_branch", TensorProto.BOOL, [1]))
     outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch_size", "decoder_sequence_length", VOCAB])]
     for name in present_names(n):
-        length = "encoder_sequence_length" if ".encoder." in name else "total_sequence_length"
+        length = "encoder_sequence_length" if ".encoder." in name else 1
         outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch_size", heads, length, hd]))
     condition = helper.make_node("Squeeze", ["use_cache_branch"], ["use_cache_branch_scalar"], name="squeeze_use_cache_branch")
     cond_axes = helper.make_tensor("squeeze_axes", TensorProto.INT64, [1], [0])
@@ -218,12 +224,75 @@ def empty_cross_presents(branch, heads, hd):
             branch.node.remove(node)
 
 
+def appended_self_cache(branch, layers):
+    """The with-cache branch with each layer's self-attention reading the past caches and the new
+    entry apart (scores: past, then the new one; weights split the same way) instead of a Concat of
+    the two, and present.{i}.decoder.* the new entries alone."""
+    consumers = {}
+    for node in branch.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    added = []
+    for layer in range(layers):
+        past_key, past_value = f"past_key_values.{layer}.decoder.key", f"past_key_values.{layer}.decoder.value"
+        concat_key = next(n for n in branch.node if n.op_type == "Concat" and n.input[0] == past_key)
+        concat_value = next(n for n in branch.node if n.op_type == "Concat" and n.input[0] == past_value)
+        new_key, new_value = concat_key.input[1], concat_value.input[1]
+        transpose = next(n for n in consumers[concat_key.output[0]] if n.op_type == "Transpose")
+        scores = next(n for n in consumers[transpose.output[0]] if n.op_type == "MatMul")
+        mix = next(n for n in consumers[concat_value.output[0]] if n.op_type == "MatMul")
+        p = f"next_/decoder.{layer}/appended/"
+        query, weights, all_scores, mixed = scores.input[0], mix.input[0], scores.output[0], mix.output[0]
+        transpose.input[0] = past_key
+        scores.output[0] = p + "past_scores"
+        mix.input[:] = [p + "past_weights", past_value]
+        mix.output[0] = p + "past_mix"
+
+        def constant(name, value):
+            return helper.make_node("Constant", [], [p + name], name=p + name, value=helper.make_tensor(p + name, TensorProto.INT64, [1], [value]))
+
+        added += [
+            constant("last_axis", 3), constant("zero", 0), constant("minus_one", -1), constant("end", 2**62),
+            helper.make_node("Mul", [query, new_key], [p + "query_new_key"], name=p + "query_new_key"),
+            helper.make_node("ReduceSum", [p + "query_new_key", p + "last_axis"], [p + "new_score"], name=p + "new_score", keepdims=1),
+            helper.make_node("Concat", [p + "past_scores", p + "new_score"], [all_scores], name=p + "scores", axis=3),
+            helper.make_node("Slice", [weights, p + "zero", p + "minus_one", p + "last_axis"], [p + "past_weights"], name=p + "past_weights"),
+            helper.make_node("Slice", [weights, p + "minus_one", p + "end", p + "last_axis"], [p + "new_weight"], name=p + "new_weight"),
+            helper.make_node("Mul", [p + "new_weight", new_value], [p + "new_mix"], name=p + "new_mix"),
+            helper.make_node("Add", [p + "past_mix", p + "new_mix"], [mixed], name=p + "mix"),
+        ]
+        for concat, new in ((concat_key, new_key), (concat_value, new_value)):
+            branch.node.remove(concat)
+            added.append(helper.make_node("Identity", [new], [concat.output[0]], name=concat.name + "_new_entry"))
+    branch.node.extend(added)
+    produced = {name for node in branch.node for name in node.output}
+    ready, ordered, pending = set(), [], list(branch.node)
+    while pending:
+        runnable = [n for n in pending if all(name not in produced or name in ready for name in n.input)]
+        if not runnable:
+            raise RuntimeError("appended_self_cache left a cycle")
+        for node in runnable:
+            ordered.append(node)
+            ready.update(node.output)
+            pending.remove(node)
+    del branch.node[:]
+    branch.node.extend(ordered)
+    return branch
+
+
 def upgrade(path, heads, hd):
-    """Brings a decoder_model_merged.onnx written before empty_cross_presents() in line with it."""
+    """Brings a decoder_model_merged.onnx written before empty_cross_presents() and
+    appended_self_cache() in line with them."""
     merged = onnx.load(path)
     branch = next(n for n in merged.graph.node if n.op_type == "If")
     then_branch = next(a for a in branch.attribute if a.name == "then_branch").g
-    empty_cross_presents(then_branch, heads, hd)
+    layers = sum(1 for o in merged.graph.output if o.name.endswith(".decoder.key"))
+    appended_self_cache(empty_cross_presents(then_branch, heads, hd), layers)
+    for output in merged.graph.output:
+        if ".decoder." in output.name:
+            dim = output.type.tensor_type.shape.dim[2]
+            dim.Clear()
+            dim.dim_value = 1
     onnx.checker.check_model(merged)
     onnx.save(merged, path)
 

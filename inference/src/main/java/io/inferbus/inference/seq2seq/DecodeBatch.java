@@ -14,11 +14,15 @@ import java.util.Set;
 
 /**
  * Sequences decoded together, one token each per step, with their key/value caches held in direct
- * buffers laid out as the decoder takes them: self-attention {@code [rows, heads, columns, headDim]},
- * each row's entries right-aligned (padding on the left, masked); cross-attention
- * {@code [rows, heads, encoderColumns, headDim]}, left-aligned. A step reads the caches where they lie
- * and has ONNX Runtime write the grown self caches straight into a second set of buffers (pinned
- * outputs), so steady decoding copies nothing.
+ * buffers laid out as the decoder takes them: self-attention {@code [rows, heads, width, headDim]},
+ * each row's {@code columns} entries right-aligned (padding on the left, masked); cross-attention
+ * {@code [rows, heads, encoderColumns, headDim]}, left-aligned. A step reads the caches where they lie.
+ *
+ * <p>A decoder in Optimum's form returns the grown self caches whole: ONNX Runtime writes them
+ * straight into a second set of buffers (pinned outputs) and {@code width} is {@code columns}. One
+ * that returns only the step's new entries ({@link Seq2SeqModel#appendsSelfCache()}) reads caches
+ * with spare columns on the right (masked, so {@code width} exceeds {@code columns}) and has each new
+ * entry written into the next column in place: no step copies the caches.
  *
  * <p>Rows are the outermost dimension, so a change of rows touches only the rows that change: a
  * sequence that joins is written after the last row (its one cache entry in the last column), and
@@ -30,6 +34,11 @@ import java.util.Set;
 final class DecodeBatch {
   /** Spare columns allocated with the caches, so they grow without moving for this many steps. */
   private static final int SPARE_COLUMNS = 32;
+  /**
+   * Spare columns a decoder that appends reads (masked) before the caches are laid out anew: each
+   * costs attention work every step, each layout a copy of the caches.
+   */
+  private static final int APPEND_SPARE_COLUMNS = 16;
 
   private final Seq2SeqModel model;
   private final BufferPool pool;
@@ -37,9 +46,11 @@ final class DecodeBatch {
   private final List<Sequence> rows;
   private final int rowCapacity;
   private int columns;
+  private int width;
   private int encoderColumns;
   private FloatBuffer[] self;
   private FloatBuffer[] grown;
+  private FloatBuffer[] entries;
   private FloatBuffer[] cross;
   private FloatBuffer zeros;
 
@@ -51,6 +62,7 @@ final class DecodeBatch {
     this.rowCapacity = Math.max(rowCapacity, rows.size());
     this.self = new FloatBuffer[2 * model.layers];
     this.grown = new FloatBuffer[2 * model.layers];
+    this.entries = new FloatBuffer[2 * model.layers];
     this.cross = new FloatBuffer[2 * model.layers];
     this.zeros = pool.take(0);
   }
@@ -114,6 +126,7 @@ final class DecodeBatch {
         try (OrtSession.Result first = batch.decoder.run(feed)) {
           argmax(((OnnxTensor) first.get("logits").orElseThrow()).getFloatBuffer(), k, firstTokens);
           batch.columns = 1;
+          batch.width = 1;
           batch.encoderColumns = s;
           int h = model.heads;
           int d = model.headDim;
@@ -140,10 +153,12 @@ final class DecodeBatch {
 
   /** One decoder step for every row, feeding each its {@code nextInput}: each row's most likely next token. */
   int[] step() throws OrtException {
+    if (model.appendsSelfCache() && columns == width) {
+      rebuild(new ArrayList<>(rows), null, rowCapacity);
+    }
     int b = rows.size();
     int h = model.heads;
     int d = model.headDim;
-    int grownSize = b * h * (columns + 1) * d;
     var env = model.env();
     List<OnnxTensor> tensors = new ArrayList<>();
     try {
@@ -161,20 +176,16 @@ final class DecodeBatch {
       feed.put("encoder_hidden_states", track(tensors, tensor(zeros, b, 1, model.hiddenSize)));
       feed.put("encoder_attention_mask", track(tensors, OnnxTensor.createTensor(env, encoderMask(), new long[] {b, encoderColumns})));
       if (model.decoderMask) {
-        feed.put("decoder_attention_mask", track(tensors, OnnxTensor.createTensor(env, selfMask(), new long[] {b, columns + 1})));
+        feed.put("decoder_attention_mask", track(tensors, OnnxTensor.createTensor(env, selfMask(), new long[] {b, width + 1})));
       }
       Map<String, OnnxValue> pinned = new HashMap<>();
       for (int layer = 0; layer < model.layers; layer++) {
         for (int kv = 0; kv < 2; kv++) {
           String name = kv == 0 ? "key" : "value";
           int slot = 2 * layer + kv;
-          feed.put("past_key_values." + layer + ".decoder." + name, track(tensors, tensor(self[slot], b, h, columns, d)));
+          feed.put("past_key_values." + layer + ".decoder." + name, track(tensors, tensor(self[slot], b, h, width, d)));
           feed.put("past_key_values." + layer + ".encoder." + name, track(tensors, tensor(cross[slot], b, h, encoderColumns, d)));
-          if (grown[slot] == null || grown[slot].capacity() < grownSize) {
-            pool.give(grown[slot]);
-            grown[slot] = pool.take(rowCapacity * h * (columns + 1 + SPARE_COLUMNS) * d);
-          }
-          pinned.put("present." + layer + ".decoder." + name, track(tensors, tensor(grown[slot], b, h, columns + 1, d)));
+          pinned.put("present." + layer + ".decoder." + name, track(tensors, presentTensor(slot, b)));
         }
       }
       feed.put("use_cache_branch", track(tensors, OnnxTensor.createTensor(env, new boolean[] {true})));
@@ -182,9 +193,14 @@ final class DecodeBatch {
       try (OrtSession.Result result = decoder.run(feed, Set.of("logits"), pinned)) {
         argmax(((OnnxTensor) result.get("logits").orElseThrow()).getFloatBuffer(), b, next);
       }
-      FloatBuffer[] previous = self;
-      self = grown;
-      grown = previous;
+      if (model.appendsSelfCache()) {
+        appendEntries(b);
+      } else {
+        FloatBuffer[] previous = self;
+        self = grown;
+        grown = previous;
+        width = columns + 1;
+      }
       columns++;
       for (Sequence row : rows) {
         row.history++;
@@ -192,6 +208,37 @@ final class DecodeBatch {
       return next;
     } finally {
       tensors.forEach(OnnxTensor::close);
+    }
+  }
+
+  /** Where the decoder writes this step's self caches: the grown caches whole, or the new entries alone. */
+  private OnnxTensor presentTensor(int slot, int b) throws OrtException {
+    int h = model.heads;
+    int d = model.headDim;
+    if (model.appendsSelfCache()) {
+      if (entries[slot] == null || entries[slot].capacity() < b * h * d) {
+        pool.give(entries[slot]);
+        entries[slot] = pool.take(Math.max(rowCapacity, b) * h * d);
+      }
+      return tensor(entries[slot], b, h, 1, d);
+    }
+    if (grown[slot] == null || grown[slot].capacity() < b * h * (columns + 1) * d) {
+      pool.give(grown[slot]);
+      grown[slot] = pool.take(Math.max(rowCapacity, b) * h * (columns + 1 + SPARE_COLUMNS) * d);
+    }
+    return tensor(grown[slot], b, h, columns + 1, d);
+  }
+
+  /** Writes each row's new entries into the column after its cache (there is room: {@code columns < width}). */
+  private void appendEntries(int b) {
+    int h = model.heads;
+    int d = model.headDim;
+    for (int slot = 0; slot < 2 * model.layers; slot++) {
+      for (int r = 0; r < b; r++) {
+        for (int head = 0; head < h; head++) {
+          self[slot].put(((r * h + head) * width + columns) * d, entries[slot], (r * h + head) * d, d);
+        }
+      }
     }
   }
 
@@ -211,13 +258,15 @@ final class DecodeBatch {
       rebuild(all, fresh, Math.max(rowCapacity, b + k));
       return;
     }
-    int rowSize = h * columns * d;
+    int rowSize = h * width * d;
     int crossRowSize = h * encoderColumns * d;
-    ensureColumns(columns);
+    if (!model.appendsSelfCache()) {
+      ensureColumns(columns);
+    }
     for (int slot = 0; slot < 2 * model.layers; slot++) {
       for (int i = 0; i < k; i++) {
         for (int head = 0; head < h; head++) {
-          int at = (b + i) * rowSize + (head * columns + columns - 1) * d;
+          int at = (b + i) * rowSize + (head * width + columns - 1) * d;
           self[slot].put(at, fresh.self[slot], (i * h + head) * d, d);
           cross[slot].put((b + i) * crossRowSize + head * encoderColumns * d, fresh.cross[slot], (i * h + head) * fresh.encoderColumns * d,
               fresh.encoderColumns * d);
@@ -243,7 +292,7 @@ final class DecodeBatch {
       int last = rows.size() - 1;
       if (r != last) {
         for (int slot = 0; slot < 2 * model.layers; slot++) {
-          self[slot].put(r * h * columns * d, self[slot], last * h * columns * d, h * columns * d);
+          self[slot].put(r * h * width * d, self[slot], last * h * width * d, h * width * d);
           cross[slot].put(r * h * encoderColumns * d, cross[slot], last * h * encoderColumns * d, h * encoderColumns * d);
         }
         rows.set(r, rows.get(last));
@@ -275,20 +324,22 @@ final class DecodeBatch {
     int d = model.headDim;
     int b = all.size();
     int newColumns = Math.max(1, all.stream().mapToInt(row -> row.history).max().orElse(1));
+    int newWidth = model.appendsSelfCache() ? newColumns + APPEND_SPARE_COLUMNS : newColumns;
+    int allocatedWidth = model.appendsSelfCache() ? newWidth : newColumns + 1 + SPARE_COLUMNS;
     int newEncoder = all.stream().mapToInt(Sequence::inputTokens).max().orElse(1);
     int own = rows.size();
     FloatBuffer[] newSelf = new FloatBuffer[2 * model.layers];
     FloatBuffer[] newCross = new FloatBuffer[2 * model.layers];
     for (int slot = 0; slot < 2 * model.layers; slot++) {
-      newSelf[slot] = pool.take(capacity * h * (newColumns + 1 + SPARE_COLUMNS) * d);
+      newSelf[slot] = pool.take(capacity * h * allocatedWidth * d);
       newCross[slot] = pool.take(capacity * h * newEncoder * d);
       for (int r = 0; r < b; r++) {
         DecodeBatch source = r < own ? this : fresh;
         int sourceRow = r < own ? r : r - own;
         Sequence row = all.get(r);
         for (int head = 0; head < h; head++) {
-          int src = ((sourceRow * h + head) * source.columns + source.columns - row.history) * d;
-          int dst = ((r * h + head) * newColumns + newColumns - row.history) * d;
+          int src = ((sourceRow * h + head) * source.width + source.columns - row.history) * d;
+          int dst = ((r * h + head) * newWidth + newColumns - row.history) * d;
           newSelf[slot].put(dst, source.self[slot], src, row.history * d);
           newCross[slot].put((r * h + head) * newEncoder * d, source.cross[slot], (sourceRow * h + head) * source.encoderColumns * d,
               row.inputTokens() * d);
@@ -309,6 +360,7 @@ final class DecodeBatch {
     self = newSelf;
     cross = newCross;
     columns = newColumns;
+    width = newWidth;
     encoderColumns = newEncoder;
   }
 
@@ -317,21 +369,25 @@ final class DecodeBatch {
     for (int slot = 0; slot < self.length; slot++) {
       pool.give(self[slot]);
       pool.give(grown[slot]);
+      pool.give(entries[slot]);
       pool.give(cross[slot]);
       self[slot] = null;
       grown[slot] = null;
+      entries[slot] = null;
       cross[slot] = null;
     }
     pool.give(zeros);
     zeros = null;
   }
 
+  /** Each row's cache entries and this step (1) against padding and spare columns (0). */
   private LongBuffer selfMask() {
-    LongBuffer mask = LongBuffer.allocate(rows.size() * (columns + 1));
+    LongBuffer mask = LongBuffer.allocate(rows.size() * (width + 1));
     for (Sequence row : rows) {
-      for (int t = 0; t <= columns; t++) {
-        mask.put(t >= columns - row.history ? 1 : 0);
+      for (int t = 0; t < width; t++) {
+        mask.put(t >= columns - row.history && t < columns ? 1 : 0);
       }
+      mask.put(1);
     }
     return mask.flip();
   }

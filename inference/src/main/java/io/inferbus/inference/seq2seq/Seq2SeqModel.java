@@ -22,7 +22,8 @@ import java.util.Map;
  * vocabulary), from a directory or a classpath folder. Layers, heads and sizes are read off the
  * graphs. A merged decoder that also takes {@code decoder_attention_mask} (inferbus's own export) lets
  * sequences whose caches differ in length share a run; without it, only sequences that started
- * together do.
+ * together do. One whose {@code present.{i}.decoder.*} are declared one column long (inferbus's own
+ * export again) returns only each step's new entries, which the caller appends to its caches.
  *
  * <p>Holds one encoder and one decoder session per generation lane.
  */
@@ -39,6 +40,7 @@ public final class Seq2SeqModel implements AutoCloseable {
   final int headDim;
   final int hiddenSize;
   final boolean decoderMask;
+  private final boolean appendSelfCache;
   final int startToken;
   final int eosToken;
   final int padToken;
@@ -61,6 +63,11 @@ public final class Seq2SeqModel implements AutoCloseable {
     this.hiddenSize = hidden[2] > 0 ? (int) hidden[2] : heads * headDim;
     this.decoderMask = inputs.containsKey("decoder_attention_mask");
     this.mixLengths = decoderMask;
+    TensorInfo present = (TensorInfo) decoder.getOutputInfo().get("present.0.decoder.key").getInfo();
+    this.appendSelfCache = present.getShape().length == 4 && present.getShape()[2] == 1;
+    if (appendSelfCache && !decoderMask) {
+      throw new IllegalArgumentException("a decoder that returns only each step's new cache entries must take decoder_attention_mask");
+    }
     this.padToken = intOr(config, "pad_token_id", 0);
     this.eosToken = intOr(config, "eos_token_id", 1);
     this.startToken = intOr(config, "decoder_start_token_id", padToken);
@@ -148,6 +155,11 @@ public final class Seq2SeqModel implements AutoCloseable {
 
   OrtEnvironment env() {
     return env;
+  }
+
+  /** Whether the decoder returns only each step's new self-attention entries, for the caller to append. */
+  boolean appendsSelfCache() {
+    return appendSelfCache;
   }
 
   /** Whether sequences with caches of different lengths can share one decoder run. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.inferbus.inference.EngineOptions;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The packaged ru-latn-cyrl model on ONNX Runtime, through the lanes the workers use. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -90,6 +92,28 @@ class TransliterationModelTest {
       for (int i = 0; i < sentences.size(); i++) {
         assertEquals(alone(sentences.get(i)[0]), results.get(i).get(60, TimeUnit.SECONDS).text(), sentences.get(i)[0]);
       }
+    }
+  }
+
+  /**
+   * The packaged decoder returns each step's new cache entries for the lane to append; one in
+   * Optimum's form returns the grown caches whole (the same weights, exported before that change,
+   * in src/test/resources/ru-latn-cyrl-grown-cache). Same texts either way.
+   */
+  @Test
+  void aDecoderReturningTheGrownCachesWholeWritesTheSameTexts(@TempDir Path dir) throws Exception {
+    Path packaged = Path.of("src/main/resources/ru-latn-cyrl");
+    try (var files = Files.list(packaged)) {
+      for (Path file : files.filter(f -> !f.getFileName().toString().equals(Seq2SeqModel.DECODER)).toList()) {
+        Files.copy(file, dir.resolve(file.getFileName()));
+      }
+    }
+    Files.copy(Path.of("src/test/resources/ru-latn-cyrl-grown-cache", Seq2SeqModel.DECODER), dir.resolve(Seq2SeqModel.DECODER));
+    List<String[]> expected = ExportCheck.readPairs(Path.of("src/test/resources/ru-latn-cyrl/expected_greedy.tsv")).subList(0, 300);
+    try (Seq2SeqModel grown = Seq2SeqModel.load(dir.toString(), new EngineOptions(1, 1, "cpu", 1))) {
+      assertTrue(model.appendsSelfCache());
+      assertFalse(grown.appendsSelfCache());
+      assertEquals(List.of(), ExportCheck.differences(grown, expected, PIECE_TOKENS));
     }
   }
 
