@@ -39,9 +39,15 @@ final class DecodeBatch {
    * costs attention work every step, each layout a copy of the caches.
    */
   private static final int APPEND_SPARE_COLUMNS = 16;
+  /**
+   * An encoder run's own cost in input positions' work: one 20-byte piece took 0.90 ms alone and
+   * 0.69 ms a piece in runs of 16, so a run costs about what 6 positions do.
+   */
+  private static final int ENCODER_RUN_COST = 6;
 
   private final Seq2SeqModel model;
   private final BufferPool pool;
+  private final OrtSession encoder;
   private final OrtSession decoder;
   private final List<Sequence> rows;
   private final int rowCapacity;
@@ -57,6 +63,7 @@ final class DecodeBatch {
   private DecodeBatch(Seq2SeqModel model, int lane, BufferPool pool, List<Sequence> rows, int rowCapacity) {
     this.model = model;
     this.pool = pool;
+    this.encoder = model.encoder(lane);
     this.decoder = model.decoder(lane);
     this.rows = rows;
     this.rowCapacity = Math.max(rowCapacity, rows.size());
@@ -93,62 +100,120 @@ final class DecodeBatch {
       throws OrtException {
     int k = fresh.size();
     int s = fresh.stream().mapToInt(Sequence::inputTokens).max().orElse(1);
-    LongBuffer ids = LongBuffer.allocate(k * s);
-    LongBuffer mask = LongBuffer.allocate(k * s);
-    for (Sequence row : fresh) {
-      for (int t = 0; t < s; t++) {
-        ids.put(t < row.input.length ? row.input[t] : model.padToken);
-        mask.put(t < row.input.length ? 1 : 0);
-      }
-    }
     DecodeBatch batch = new DecodeBatch(model, lane, pool, new ArrayList<>(fresh), rowCapacity);
     var env = model.env();
     List<OnnxTensor> inputs = new ArrayList<>();
+    EncoderStates states = null;
     try {
-      OnnxTensor inputIds = track(inputs, OnnxTensor.createTensor(env, ids.flip(), new long[] {k, s}));
-      OnnxTensor attention = track(inputs, OnnxTensor.createTensor(env, mask.flip(), new long[] {k, s}));
-      try (OrtSession.Result encoded = model.encoder(lane).run(Map.of("input_ids", inputIds, "attention_mask", attention))) {
-        Map<String, OnnxTensor> feed = new HashMap<>();
-        feed.put("input_ids", track(inputs, OnnxTensor.createTensor(env, filled(k, model.startToken), new long[] {k, 1})));
-        feed.put("encoder_hidden_states", (OnnxTensor) encoded.get("last_hidden_state").orElseThrow());
-        feed.put("encoder_attention_mask", attention);
-        if (model.decoderMask) {
-          feed.put("decoder_attention_mask", track(inputs, OnnxTensor.createTensor(env, filled(k, 1), new long[] {k, 1})));
+      OnnxTensor attention = track(inputs, OnnxTensor.createTensor(env, mask(fresh, s), new long[] {k, s}));
+      states = batch.encode(fresh, s);
+      Map<String, OnnxTensor> feed = new HashMap<>();
+      feed.put("input_ids", track(inputs, OnnxTensor.createTensor(env, filled(k, model.startToken), new long[] {k, 1})));
+      feed.put("encoder_hidden_states", track(inputs, batch.tensor(states.values(), k, s, states.hidden())));
+      feed.put("encoder_attention_mask", attention);
+      if (model.decoderMask) {
+        feed.put("decoder_attention_mask", track(inputs, OnnxTensor.createTensor(env, filled(k, 1), new long[] {k, 1})));
+      }
+      OnnxTensor empty = track(inputs, batch.tensor(batch.zeros, k, model.heads, 0, model.headDim));
+      for (int layer = 0; layer < model.layers; layer++) {
+        for (String kind : List.of("decoder", "encoder")) {
+          feed.put("past_key_values." + layer + "." + kind + ".key", empty);
+          feed.put("past_key_values." + layer + "." + kind + ".value", empty);
         }
-        OnnxTensor empty = track(inputs, batch.tensor(batch.zeros, k, model.heads, 0, model.headDim));
+      }
+      feed.put("use_cache_branch", track(inputs, OnnxTensor.createTensor(env, new boolean[] {false})));
+      try (OrtSession.Result first = batch.decoder.run(feed)) {
+        argmax(((OnnxTensor) first.get("logits").orElseThrow()).getFloatBuffer(), k, firstTokens);
+        batch.columns = 1;
+        batch.width = 1;
+        batch.encoderColumns = s;
+        int h = model.heads;
+        int d = model.headDim;
         for (int layer = 0; layer < model.layers; layer++) {
-          for (String kind : List.of("decoder", "encoder")) {
-            feed.put("past_key_values." + layer + "." + kind + ".key", empty);
-            feed.put("past_key_values." + layer + "." + kind + ".value", empty);
-          }
-        }
-        feed.put("use_cache_branch", track(inputs, OnnxTensor.createTensor(env, new boolean[] {false})));
-        try (OrtSession.Result first = batch.decoder.run(feed)) {
-          argmax(((OnnxTensor) first.get("logits").orElseThrow()).getFloatBuffer(), k, firstTokens);
-          batch.columns = 1;
-          batch.width = 1;
-          batch.encoderColumns = s;
-          int h = model.heads;
-          int d = model.headDim;
-          for (int layer = 0; layer < model.layers; layer++) {
-            for (int kv = 0; kv < 2; kv++) {
-              String name = kv == 0 ? "key" : "value";
-              int slot = 2 * layer + kv;
-              batch.self[slot] = batch.pool.take(batch.rowCapacity * h * (1 + SPARE_COLUMNS) * d);
-              batch.self[slot].put(0, ((OnnxTensor) first.get("present." + layer + ".decoder." + name).orElseThrow()).getFloatBuffer(), 0, k * h * d);
-              batch.cross[slot] = batch.pool.take(batch.rowCapacity * h * s * d);
-              batch.cross[slot].put(0, ((OnnxTensor) first.get("present." + layer + ".encoder." + name).orElseThrow()).getFloatBuffer(), 0, k * h * s * d);
-            }
+          for (int kv = 0; kv < 2; kv++) {
+            String name = kv == 0 ? "key" : "value";
+            int slot = 2 * layer + kv;
+            batch.self[slot] = batch.pool.take(batch.rowCapacity * h * (1 + SPARE_COLUMNS) * d);
+            batch.self[slot].put(0, ((OnnxTensor) first.get("present." + layer + ".decoder." + name).orElseThrow()).getFloatBuffer(), 0, k * h * d);
+            batch.cross[slot] = batch.pool.take(batch.rowCapacity * h * s * d);
+            batch.cross[slot].put(0, ((OnnxTensor) first.get("present." + layer + ".encoder." + name).orElseThrow()).getFloatBuffer(), 0, k * h * s * d);
           }
         }
       }
     } finally {
       inputs.forEach(OnnxTensor::close);
+      if (states != null) {
+        pool.give(states.values());
+      }
     }
     for (Sequence row : fresh) {
       row.history = 1;
     }
     return batch;
+  }
+
+  /** Encoder states of new rows, {@code [rows, columns, hidden]} in a pooled buffer. */
+  private record EncoderStates(FloatBuffer values, int hidden) {}
+
+  /**
+   * The encoder's states of {@code fresh}, each padded with zeros to {@code s} positions. Inputs of
+   * similar length are encoded together ({@link LengthGroups}) so that a short one is not padded to
+   * the longest of all: with the held-out pieces (17.9 bytes on average, at most 24) in prefills of
+   * six, over a fifth of the positions encoded were padding; grouped, the encoder took 12 % less time.
+   */
+  private EncoderStates encode(List<Sequence> fresh, int s) throws OrtException {
+    int[] lengths = fresh.stream().mapToInt(Sequence::inputTokens).toArray();
+    var env = model.env();
+    FloatBuffer states = null;
+    int hidden = 0;
+    for (int[] group : LengthGroups.of(lengths, ENCODER_RUN_COST)) {
+      List<Sequence> members = new ArrayList<>(group.length);
+      for (int i : group) {
+        members.add(fresh.get(i));
+      }
+      int longest = lengths[group[group.length - 1]];
+      long[] shape = {group.length, longest};
+      try (OnnxTensor ids = OnnxTensor.createTensor(env, ids(members, longest), shape);
+           OnnxTensor mask = OnnxTensor.createTensor(env, mask(members, longest), shape);
+           OrtSession.Result encoded = encoder.run(Map.of("input_ids", ids, "attention_mask", mask))) {
+        OnnxTensor result = (OnnxTensor) encoded.get("last_hidden_state").orElseThrow();
+        if (states == null) {
+          hidden = (int) result.getInfo().getShape()[2];
+          states = pool.take(fresh.size() * s * hidden);
+        }
+        FloatBuffer values = result.getFloatBuffer();
+        float[] zeros = new float[s * hidden];
+        for (int j = 0; j < group.length; j++) {
+          int at = group[j] * s * hidden;
+          int written = lengths[group[j]] * hidden;
+          states.put(at, values, j * longest * hidden, written);
+          states.put(at + written, zeros, 0, s * hidden - written);
+        }
+      }
+    }
+    return new EncoderStates(states, hidden);
+  }
+
+  /** {@code rows}' input tokens, padded to {@code s}. */
+  private LongBuffer ids(List<Sequence> rows, int s) {
+    LongBuffer ids = LongBuffer.allocate(rows.size() * s);
+    for (Sequence row : rows) {
+      for (int t = 0; t < s; t++) {
+        ids.put(t < row.input.length ? row.input[t] : model.padToken);
+      }
+    }
+    return ids.flip();
+  }
+
+  /** 1 for each of {@code rows}' input tokens, 0 for padding to {@code s}. */
+  private static LongBuffer mask(List<Sequence> rows, int s) {
+    LongBuffer mask = LongBuffer.allocate(rows.size() * s);
+    for (Sequence row : rows) {
+      for (int t = 0; t < s; t++) {
+        mask.put(t < row.input.length ? 1 : 0);
+      }
+    }
+    return mask.flip();
   }
 
   /** One decoder step for every row, feeding each its {@code nextInput}: each row's most likely next token. */
