@@ -165,6 +165,7 @@ final class DecodeBatch {
     int[] lengths = fresh.stream().mapToInt(Sequence::inputTokens).toArray();
     var env = model.env();
     FloatBuffer states = null;
+    float[] padding = null;
     int hidden = 0;
     for (int[] group : LengthGroups.of(lengths, ENCODER_RUN_COST)) {
       List<Sequence> members = new ArrayList<>(group.length);
@@ -180,14 +181,14 @@ final class DecodeBatch {
         if (states == null) {
           hidden = (int) result.getInfo().getShape()[2];
           states = pool.take(fresh.size() * s * hidden);
+          padding = new float[s * hidden];
         }
         FloatBuffer values = result.getFloatBuffer();
-        float[] zeros = new float[s * hidden];
         for (int j = 0; j < group.length; j++) {
           int at = group[j] * s * hidden;
           int written = lengths[group[j]] * hidden;
           states.put(at, values, j * longest * hidden, written);
-          states.put(at + written, zeros, 0, s * hidden - written);
+          states.put(at + written, padding, 0, s * hidden - written);
         }
       }
     }
@@ -239,7 +240,7 @@ final class DecodeBatch {
         zeros.put(0, new float[b * model.hiddenSize]);
       }
       feed.put("encoder_hidden_states", track(tensors, tensor(zeros, b, 1, model.hiddenSize)));
-      feed.put("encoder_attention_mask", track(tensors, OnnxTensor.createTensor(env, encoderMask(), new long[] {b, encoderColumns})));
+      feed.put("encoder_attention_mask", track(tensors, OnnxTensor.createTensor(env, mask(rows, encoderColumns), new long[] {b, encoderColumns})));
       if (model.decoderMask) {
         feed.put("decoder_attention_mask", track(tensors, OnnxTensor.createTensor(env, selfMask(), new long[] {b, width + 1})));
       }
@@ -453,16 +454,6 @@ final class DecodeBatch {
         mask.put(t >= columns - row.history && t < columns ? 1 : 0);
       }
       mask.put(1);
-    }
-    return mask.flip();
-  }
-
-  private LongBuffer encoderMask() {
-    LongBuffer mask = LongBuffer.allocate(rows.size() * encoderColumns);
-    for (Sequence row : rows) {
-      for (int t = 0; t < encoderColumns; t++) {
-        mask.put(t < row.inputTokens() ? 1 : 0);
-      }
     }
     return mask.flip();
   }
