@@ -29,7 +29,7 @@ import java.util.Set;
  * one that leaves takes the last row in its place. The whole layout is rebuilt only when it must
  * grow, or when a long-finished sequence leaves more left padding than the live ones need.
  *
- * <p>Confined to one lane's thread.
+ * <p>Made by a lane's prefill (on either of its threads), then used by its decoding thread alone.
  */
 final class DecodeBatch {
   /** Spare columns allocated with the caches, so they grow without moving for this many steps. */
