@@ -108,6 +108,22 @@ public final class GenerationLane implements Runnable {
     } finally {
       stopped = true;
       prefillSignal.raise();
+      awaitEnd(prefiller);
+    }
+  }
+
+  /** The owner closes the sessions once this thread has ended: no prefill may still be running then. */
+  private static void awaitEnd(Thread prefiller) {
+    boolean interrupted = false;
+    while (prefiller.isAlive()) {
+      try {
+        prefiller.join();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -134,7 +150,7 @@ public final class GenerationLane implements Runnable {
     }
     tidy();
     int live = live();
-    active = live;
+    active = live + joining;
     if (!out.isEmpty() || admitted > 0) {
       listener.onTurn(out, new TurnStats(rows, live, tokens, admitted, System.nanoTime() - began));
     }
@@ -288,7 +304,7 @@ public final class GenerationLane implements Runnable {
     }
   }
 
-  /** Sequences decoding on this lane as of its last turn; any thread may ask. */
+  /** Sequences decoding or being prefilled on this lane as of its last turn; any thread may ask. */
   public int active() {
     return active;
   }
