@@ -4,9 +4,11 @@
   trained on (duplicates elsewhere are dropped from training too).
 - hunspell-ru: word forms expanded by unmunch, for lexicon coverage (training only).
 - manpages-ru: Russian manual pages, a second held-out text of a different kind (technical prose).
+- numbers.tsv: held-out fortune sentences with one or two numbers put in (romanize.with_numbers),
+  to measure whether digits pass through unchanged.
 
     python3 data.py OUT_DIR
-writes train.txt (one sentence a line), words.txt (word forms), test.tsv and manpages.tsv
+writes train.txt (one sentence a line), words.txt (word forms), test.tsv, manpages.tsv and numbers.tsv
 (romanised input TAB Cyrillic reference, fixed seed).
 """
 import glob
@@ -18,7 +20,7 @@ import re
 import subprocess
 import sys
 
-from romanize import CYRILLIC, LATIN, SENTENCE_END, romanize
+from romanize import CYRILLIC, LATIN, SENTENCE_END, romanize, with_numbers
 
 FORTUNES = "/usr/share/games/fortunes/ru"
 HUNSPELL = "/usr/share/hunspell/ru_RU"
@@ -26,6 +28,7 @@ MANPAGES = "/usr/share/man/ru"
 TEST_BUCKETS = 20  # 1 in 20 fortunes is held out
 TEST_SENTENCES = 1000
 MANPAGE_SENTENCES = 500
+NUMBER_SENTENCES = 300
 
 
 def fortunes():
@@ -89,6 +92,10 @@ def main(out_dir):
     man = manpage_sentences()
     write_pairs(os.path.join(out_dir, "manpages.tsv"), random.Random(19).sample(man, min(MANPAGE_SENTENCES, len(man))),
                 random.Random(23))
+    numbers_rng = random.Random(31)
+    numbered = [with_numbers(s, numbers_rng, numbers_rng.randint(1, 2))
+                for s in random.Random(29).sample(sorted(test), NUMBER_SENTENCES)]
+    write_pairs(os.path.join(out_dir, "numbers.tsv"), numbered, random.Random(37))
     words = word_forms()
     with open(os.path.join(out_dir, "words.txt"), "w", encoding="utf-8") as f:
         f.write("\n".join(words) + "\n")

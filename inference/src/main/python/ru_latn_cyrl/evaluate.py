@@ -1,5 +1,6 @@
 """Character error rate of the trained model and of the rule-based peer, on the held-out fortunes and
-on manual pages (a different kind of text), and torch's greedy outputs for the export check.
+on manual pages (a different kind of text) and on held-out sentences with numbers put in (how many
+keep every number exactly), and torch's greedy outputs for the export check.
 
     python3 evaluate.py checkpoint.pt data OUT_DIR
 
@@ -13,7 +14,7 @@ import time
 import torch
 
 from model import Transliterator
-from romanize import RuleBasedPeer, cer
+from romanize import RuleBasedPeer, cer, digits_kept
 from train import read_pairs, transliterate
 
 
@@ -26,7 +27,7 @@ def main(checkpoint_path, data_dir, out_dir):
         peer = RuleBasedPeer(line.strip() for line in f)
     report = {"training_steps": checkpoint["steps"], "training_minutes": round(checkpoint["seconds"] / 60, 1),
               "parameters": sum(p.numel() for p in model.parameters())}
-    for name in ("test", "manpages"):
+    for name in ("test", "manpages", "numbers"):
         pairs = read_pairs(f"{data_dir}/{name}.tsv")
         latin = [l for l, _ in pairs]
         cyrillic = [c for _, c in pairs]
@@ -38,6 +39,8 @@ def main(checkpoint_path, data_dir, out_dir):
             "model_cer": round(cer(outputs, cyrillic), 5),
             "rule_based_cer": round(cer([peer(l) for l in latin], cyrillic), 5),
             "sentences_exact": sum(o == c for o, c in zip(outputs, cyrillic)),
+            "sentences_with_digits": sum(any(ch.isdigit() for ch in c) for c in cyrillic),
+            "digits_kept": digits_kept(outputs, cyrillic),
             "seconds": round(time.time() - began, 1),
         }
         print(name, report[name], flush=True)

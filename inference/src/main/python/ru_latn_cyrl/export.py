@@ -21,7 +21,10 @@ and the new entry apart instead (appended_self_cache), the same arithmetic. Unli
 past + 1): 1 for real cache entries and this step, 0 for padding, so sequences whose caches differ in
 length share one run; a sequence's position is the count of its ones minus one.
 
-    python3 export.py checkpoint.pt OUT_DIR
+    python3 export.py checkpoint.pt OUT_DIR [--grown-cache]
+
+With --grown-cache the merged decoder returns the grown self-attention caches whole, in Optimum's
+form (the test that the loader still runs that form uses it: src/test/resources/ru-latn-cyrl-grown-cache).
 """
 import hashlib
 import json
@@ -92,7 +95,7 @@ def present_names(n):
     return [f"present.{i}.{kind}.{kv}" for i in range(n) for kind in ("decoder", "encoder") for kv in ("key", "value")]
 
 
-def export(model, out_dir):
+def export(model, out_dir, grown_cache=False):
     os.makedirs(out_dir, exist_ok=True)
     model.eval()
     n = len(model.decoder)
@@ -129,13 +132,14 @@ def export(model, out_dir):
     torch.onnx.export(NextStep(model), (step_ids, mask, next_mask, *past), f"{out_dir}/decoder_next.onnx", opset_version=OPSET,
                       input_names=["input_ids", "encoder_attention_mask", "decoder_attention_mask"] + past_names(n),
                       output_names=outputs, dynamic_axes=next_axes)
-    merge(f"{out_dir}/decoder_first.onnx", f"{out_dir}/decoder_next.onnx", f"{out_dir}/decoder_model_merged.onnx", n, heads, hd)
+    merge(f"{out_dir}/decoder_first.onnx", f"{out_dir}/decoder_next.onnx", f"{out_dir}/decoder_model_merged.onnx", n, heads, hd,
+          grown_cache)
     os.remove(f"{out_dir}/decoder_first.onnx")
     os.remove(f"{out_dir}/decoder_next.onnx")
     write_configs(model, out_dir)
 
 
-def merge(first_path, next_path, out_path, n, heads, hd):
+def merge(first_path, next_path, out_path, n, heads, hd, grown_cache=False):
     """One graph, If(use_cache_branch) then: next step, else: first step. Shared weights are stored
     once, at the top level, where both branches see them."""
     first, nxt = onnx.load(first_path), onnx.load(next_path)
@@ -176,7 +180,9 @@ def merge(first_path, next_path, out_path, n, heads, hd):
                 nodes.append(helper.make_node("Identity", [name], [prefix + name]))
         return helper.make_graph(nodes, prefix + "branch", [], branch_outputs)
 
-    then_branch = appended_self_cache(empty_cross_presents(hoist(nxt.graph, "next_"), heads, hd), n)
+    then_branch = empty_cross_presents(hoist(nxt.graph, "next_"), heads, hd)
+    if not grown_cache:
+        appended_self_cache(then_branch, n)
     else_branch = hoist(first.graph, "first_")
     inputs = [
         helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch_size", "decoder_sequence_length"]),
@@ -190,7 +196,7 @@ def merge(first_path, next_path, out_path, n, heads, hd):
     inputs.append(helper.make_tensor_value_info("use_cache_branch", TensorProto.BOOL, [1]))
     outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch_size", "decoder_sequence_length", VOCAB])]
     for name in present_names(n):
-        length = "encoder_sequence_length" if ".encoder." in name else 1
+        length = "encoder_sequence_length" if ".encoder." in name else "total_sequence_length" if grown_cache else 1
         outputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch_size", heads, length, hd]))
     condition = helper.make_node("Squeeze", ["use_cache_branch"], ["use_cache_branch_scalar"], name="squeeze_use_cache_branch")
     cond_axes = helper.make_tensor("squeeze_axes", TensorProto.INT64, [1], [0])
@@ -327,5 +333,5 @@ if __name__ == "__main__":
     model = Transliterator(**checkpoint["config"], dropout=0.0)
     model.load_state_dict(checkpoint["state"])
     PIECE_BYTES = checkpoint.get("piece_bytes", PIECE_BYTES)
-    export(model, sys.argv[2])
+    export(model, sys.argv[2], grown_cache="--grown-cache" in sys.argv[3:])
     print("exported to", sys.argv[2], {f: os.path.getsize(os.path.join(sys.argv[2], f)) for f in sorted(os.listdir(sys.argv[2]))})

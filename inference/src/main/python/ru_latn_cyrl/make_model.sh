@@ -23,9 +23,11 @@ fi
 cd "$here"
 mkdir -p "$work" "$model_dir" "$test_dir"
 /usr/bin/python3 data.py "$work/data"
-cp "$work/data/test.tsv" "$work/data/manpages.tsv" "$test_dir/"
+cp "$work/data/test.tsv" "$work/data/manpages.tsv" "$work/data/numbers.tsv" "$test_dir/"
 /usr/bin/python3 train.py "$work/data" --minutes "$minutes" --out "$work/checkpoint.pt" | tee "$work/train.log"
 /usr/bin/python3 export.py "$work/checkpoint.pt" "$model_dir"
+/usr/bin/python3 export.py "$work/checkpoint.pt" "$work/grown-cache" --grown-cache
+mkdir -p "$test_dir-grown-cache" && cp "$work/grown-cache/decoder_model_merged.onnx" "$test_dir-grown-cache/"
 /usr/bin/python3 evaluate.py "$work/checkpoint.pt" "$work/data" "$work"
 cp "$work/evaluation.json" "$here/evaluation.json"
 cp "$work/expected_greedy.tsv" "$test_dir/expected_greedy.tsv"

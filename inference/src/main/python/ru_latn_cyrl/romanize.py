@@ -37,6 +37,50 @@ def romanize(text, rng):
     return "".join(out)
 
 
+def number(rng):
+    """A number as Russian text writes it: digits with punctuation, sometimes a Cyrillic ending."""
+    def digits(least, most):
+        n = rng.randint(least, most)
+        return str(rng.randint(10 ** (n - 1) if n > 1 else 0, 10 ** n - 1))
+    forms = [
+        lambda: digits(1, 2),
+        lambda: digits(3, 4),
+        lambda: digits(5, 9),
+        lambda: str(rng.randint(1900, 2030)),
+        lambda: f"{rng.randint(0, 23)}:{rng.randint(0, 59):02d}",
+        lambda: f"{digits(1, 3)}-{digits(1, 3)}",
+        lambda: f"{rng.choice(['8', '+7'])}-{rng.randint(800, 999)}-{rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}",
+        lambda: f"+7 ({rng.randint(100, 999)}) {rng.randint(100, 999)}-{rng.randint(10, 99)}-{rng.randint(10, 99)}",
+        lambda: f"{digits(1, 3)}{rng.choice(['.', ','])}{digits(1, 2)}",
+        lambda: f"{digits(1, 3)}%",
+        lambda: f"{rng.randint(1, 31):02d}.{rng.randint(1, 12):02d}.{rng.randint(1950, 2030)}",
+        lambda: f"{digits(1, 3)} {rng.randint(0, 999):03d}",
+        lambda: f"{digits(1, 2)}-{rng.choice(['й', 'го', 'х', 'е', 'м', 'ю', 'я', 'ми'])}",
+        lambda: f"№{rng.choice(['', ' '])}{digits(1, 4)}",
+    ]
+    return rng.choice(forms)() + rng.choice(["", "", "", ",", "."])
+
+
+def with_numbers(sentence, rng, count):
+    """The sentence with count numbers put in at random word boundaries (or in place of words)."""
+    words = sentence.split(" ")
+    for _ in range(count):
+        at = rng.randrange(len(words) + 1)
+        if at < len(words) and rng.random() < 0.5:
+            words[at] = number(rng)
+        else:
+            words.insert(at, number(rng))
+    return " ".join(words)
+
+
+DIGIT_RUNS = re.compile(r"[0-9]+")
+
+
+def digits_kept(hypotheses, references):
+    """Sentences whose digit runs (every number, in order) are exactly the reference's."""
+    return sum(DIGIT_RUNS.findall(h) == DIGIT_RUNS.findall(r) for h, r in zip(hypotheses, references))
+
+
 class RuleBasedPeer:
     """Longest-match reverse transliteration: each Latin spelling becomes the Cyrillic letter it
     most often stands for in the training text (so 'y' is ы or й, whichever is commoner)."""

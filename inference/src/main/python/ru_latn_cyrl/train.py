@@ -4,7 +4,9 @@
 
 Each example is a piece as the service cuts it (words of one sentence packed up to PIECE_BYTES of
 romanised input), starting at a random word of a training sentence and romanised afresh every time
-(so every spelling variant is seen), or, for lexicon coverage, one hunspell word form. The learning
+(so every spelling variant is seen), or, for lexicon coverage, one hunspell word form. A quarter of
+the sentences get one to three numbers put in first (phone numbers, dates, times, ordinals like 5-го):
+the fortunes hold few digits, and a model trained on them alone dropped or changed digits. The learning
 rate warms up, then follows a cosine over the time budget rather than over a step count.
 """
 import argparse
@@ -16,10 +18,11 @@ import torch
 import torch.nn.functional as F
 
 from model import EOS, PAD, VOCAB, Transliterator, encode, greedy
-from romanize import cer, pieces, romanize
+from romanize import cer, pieces, romanize, with_numbers
 
 PIECE_BYTES = 24
 WORD_FORM_SHARE = 0.2
+NUMBER_SHARE = 0.25
 
 
 class Examples:
@@ -36,7 +39,10 @@ class Examples:
             if self.rng.random() < 0.15:
                 word = word[:1].upper() + word[1:]
             return romanize(word, self.rng), word
-        cyrillic = self.rng.choice(self.sentences).split(" ")
+        sentence = self.rng.choice(self.sentences)
+        if self.rng.random() < NUMBER_SHARE:
+            sentence = with_numbers(sentence, self.rng, self.rng.randint(1, 3))
+        cyrillic = sentence.split(" ")
         latin = romanize(" ".join(cyrillic), self.rng).split(" ")
         start = self.rng.randrange(len(cyrillic))
         end = start + 1
