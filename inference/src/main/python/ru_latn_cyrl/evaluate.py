@@ -14,7 +14,7 @@ import time
 import torch
 
 from model import Transliterator
-from romanize import RuleBasedPeer, cer, digits_kept
+from romanize import DIGIT_RUNS, RuleBasedPeer, cer, digits_kept
 from train import read_pairs, transliterate
 
 
@@ -39,7 +39,7 @@ def main(checkpoint_path, data_dir, out_dir):
             "model_cer": round(cer(outputs, cyrillic), 5),
             "rule_based_cer": round(cer([peer(l) for l in latin], cyrillic), 5),
             "sentences_exact": sum(o == c for o, c in zip(outputs, cyrillic)),
-            "sentences_with_digits": sum(any(ch.isdigit() for ch in c) for c in cyrillic),
+            "sentences_with_digits": sum(bool(DIGIT_RUNS.search(c)) for c in cyrillic),
             "digits_kept": digits_kept(outputs, cyrillic),
             "seconds": round(time.time() - began, 1),
         }

@@ -14,6 +14,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.MatchResult;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -87,8 +89,10 @@ class TransliterationModelTest {
     assertTrue(changed.size() <= 6, "numbers changed in " + changed.size() + " of 300 (evaluation.json: 4): " + changed);
   }
 
+  private static final Pattern DIGIT_RUNS = Pattern.compile("[0-9]+");
+
   private static List<String> digitRuns(String text) {
-    return java.util.regex.Pattern.compile("[0-9]+").matcher(text).results().map(java.util.regex.MatchResult::group).toList();
+    return DIGIT_RUNS.matcher(text).results().map(MatchResult::group).toList();
   }
 
   @Test
