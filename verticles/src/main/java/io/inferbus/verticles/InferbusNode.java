@@ -21,6 +21,7 @@ import io.inferbus.verticles.dispatch.JobRecovery;
 import io.inferbus.verticles.dispatch.PresenceVerticle;
 import io.inferbus.verticles.dispatch.RecoveryVerticle;
 import io.inferbus.verticles.jobs.JobJournal;
+import io.inferbus.verticles.jobs.InMemoryJobStore;
 import io.inferbus.verticles.jobs.JobStore;
 import io.inferbus.verticles.jobs.RecentEvents;
 import io.inferbus.verticles.jobs.RedisJobStore;
@@ -127,9 +128,9 @@ public final class InferbusNode {
     JobMetrics metrics = new JobMetrics(registry);
     Optional<RedisGateway> redis = RedisGateway.create(vertx, config.redis(), registry);
     Duration retention = Duration.ofSeconds(config.jobs().retentionSeconds());
-    JobStore store = config.redis().jobStore()
-        ? new RedisJobStore(redis.orElseThrow(), clock, retention)
-        : new SharedDataJobStore(vertx.sharedData(), clock, retention, config.jobs().retainedBytes());
+    JobStore store = config.redis().jobStore() ? new RedisJobStore(redis.orElseThrow(), clock, retention)
+        : cluster.isPresent() ? new SharedDataJobStore(vertx.sharedData(), clock, retention, config.jobs().retainedBytes())
+        : new InMemoryJobStore(clock, retention, config.jobs().retainedBytes());
     ResultCache cache = resultCache(config, redis, registry, clock);
     JobJournal journal = new JobJournal(vertx, store, new RecentEvents(clock, RECENT_JOBS, RECENT_JOBS_AGE), cache, metrics);
     WorkerDirectory directory = new WorkerDirectory(vertx, clock);

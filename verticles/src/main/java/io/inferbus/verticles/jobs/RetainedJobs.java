@@ -20,6 +20,9 @@ final class RetainedJobs {
 
   record Ended(String id, int attempt, long bytes, long at) {}
 
+  /** Jobs this count let go of: those past their retention time, and the oldest beyond the budget. */
+  record Forgotten(List<Ended> expired, List<Ended> overBudget) {}
+
   private final long budgetBytes;
   private final long retentionMillis;
   private final ArrayDeque<Ended> oldestFirst = new ArrayDeque<>();
@@ -38,12 +41,15 @@ final class RetainedJobs {
   /**
    * Counts an ended job (with its result, if this node stored one; results of its earlier attempts
    * are not kept in the count) and returns those to forget now, oldest first; the newest is always kept, so
-   * a job's own result never disappears as it succeeds. Jobs past their retention time, which the
-   * store has dropped by then, stop counting.
+   * a job's own result never disappears as it succeeds. Jobs past their retention time stop counting
+   * (a store whose entries expire by themselves has dropped them by then).
    */
-  synchronized List<Ended> ended(String id, int attempt, long now) {
+  synchronized Forgotten ended(String id, int attempt, long now) {
+    List<Ended> expired = new ArrayList<>();
     while (!oldestFirst.isEmpty() && oldestFirst.peekFirst().at() + retentionMillis <= now) {
-      retainedBytes -= oldestFirst.removeFirst().bytes();
+      Ended old = oldestFirst.removeFirst();
+      retainedBytes -= old.bytes();
+      expired.add(old);
     }
     Long result = resultBytes.remove(id + "#" + attempt);
     for (int earlier = 1; earlier < attempt; earlier++) {
@@ -58,7 +64,7 @@ final class RetainedJobs {
       retainedBytes -= oldest.bytes();
       forget.add(oldest);
     }
-    return forget;
+    return new Forgotten(expired, forget);
   }
 
   /**

@@ -15,8 +15,8 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Jobs in Vert.x shared async maps: local to the JVM by default, cluster-wide (Hazelcast, with
- * backups) on a clustered node. Each job is one small entry, {job, events}, changed by
+ * Jobs of a clustered node, in Vert.x shared async maps (Hazelcast, with backups); a node alone
+ * uses {@link InMemoryJobStore}. Each job is one small entry, {job, events}, changed by
  * compare-and-set so concurrent writers on any node append in one order. A live job's holder and,
  * when small, its request share an entry of the assignments map (what recovery reads); large
  * results and requests live in maps of their own.
@@ -142,7 +142,7 @@ public final class SharedDataJobStore implements JobStore {
             if (job.status().terminal()) {
               lastWritten.remove(id);
               ended(jobs, id, updated);
-              retained.ended(id, job.attempt(), clock.millis()).forEach(this::forget);
+              retained.ended(id, job.attempt(), clock.millis()).overBudget().forEach(this::forget);
             } else {
               remember(id, updated);
             }

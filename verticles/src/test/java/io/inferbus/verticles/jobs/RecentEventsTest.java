@@ -3,17 +3,15 @@ package io.inferbus.verticles.jobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.vertx.core.json.JsonObject;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class RecentEventsTest {
   private static final Instant T0 = Instant.parse("2026-11-30T12:00:00Z");
-  private final MutableClock clock = new MutableClock();
+  private final MutableClock clock = new MutableClock(T0);
   private final RecentEvents recent = new RecentEvents(clock, 3, Duration.ofSeconds(5));
 
   private static JsonObject event(String job, long seq, String type, JsonObject data) {
@@ -77,24 +75,5 @@ class RecentEventsTest {
     assertEquals(Optional.empty(), seqsAfter("b", 0));
     assertEquals(Optional.empty(), seqsAfter("d", 0));
     assertEquals(Optional.of(List.of()), seqsAfter("e", 0));
-  }
-
-  private static final class MutableClock extends Clock {
-    Instant now = T0;
-
-    @Override
-    public ZoneOffset getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(java.time.ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
   }
 }
