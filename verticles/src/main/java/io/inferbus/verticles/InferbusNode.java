@@ -5,6 +5,7 @@ import io.inferbus.verticles.access.RateLimiter;
 import io.inferbus.verticles.access.RedisRateLimiter;
 import io.inferbus.verticles.api.ApiVerticle;
 import io.inferbus.verticles.api.JobEventRelay;
+import io.inferbus.verticles.api.JobFollowers;
 import io.inferbus.inference.Task;
 import io.inferbus.verticles.cache.CacheMetrics;
 import io.inferbus.verticles.cache.JobClaims;
@@ -141,8 +142,9 @@ public final class InferbusNode {
     Duration agingBound = Duration.ofSeconds(config.scheduling().agingBoundSeconds());
 
     Future<String> dispatcherDeployment = vertx.deployVerticle(dispatcher);
+    JobFollowers followers = new JobFollowers();
     Optional<Future<String>> relayDeployment = config.node().role().servesApi()
-        ? Optional.of(vertx.deployVerticle(new JobEventRelay(journal.recent())))
+        ? Optional.of(vertx.deployVerticle(new JobEventRelay(journal.recent(), followers)))
         : Optional.empty();
     Optional<Future<String>> recoveryDeployment = cluster.map(c -> vertx.deployVerticle(
         new RecoveryVerticle(c, recovery, directory, config.dispatch().orphanSweepSeconds() * 1000L, clock)));
@@ -155,7 +157,7 @@ public final class InferbusNode {
       }
     }
     Optional<ApiVerticle> api = config.node().role().servesApi()
-        ? Optional.of(apiVerticle(vertx, cluster, redis, config, journal, dispatcher, directory, cache, registry, clock, nodeId))
+        ? Optional.of(apiVerticle(vertx, cluster, redis, config, journal, dispatcher, directory, cache, registry, clock, nodeId, followers))
         : Optional.empty();
     Optional<ManagementVerticle> management = !config.node().role().servesApi() && config.management().port() >= 0
         ? Optional.of(new ManagementVerticle(config.management(), directory, registry, nodeId, modelIds))
@@ -209,13 +211,13 @@ public final class InferbusNode {
 
   private static ApiVerticle apiVerticle(Vertx vertx, Optional<HazelcastCluster> cluster, Optional<RedisGateway> redis, InferbusConfig config,
       JobJournal journal, JobDispatcher dispatcher, WorkerDirectory directory, ResultCache cache, PrometheusMeterRegistry registry,
-      Clock clock, String nodeId) {
+      Clock clock, String nodeId, JobFollowers followers) {
     LocalRateLimiter localLimits = new LocalRateLimiter(clock::millis);
     RateLimiter limiter = redis.<RateLimiter>map(r -> new RedisRateLimiter(r, localLimits)).orElse(localLimits);
     LocalJobClaims localClaims = new LocalJobClaims(clock::millis);
     // A follower hears of its leader's end over the event bus: only clustered nodes share one.
     JobClaims claims = redis.filter(r -> cluster.isPresent()).<JobClaims>map(r -> new RedisJobClaims(r, localClaims)).orElse(localClaims);
-    return new ApiVerticle(config, journal, dispatcher, directory, limiter, cache, claims, redis, registry, clock, nodeId);
+    return new ApiVerticle(config, journal, dispatcher, directory, limiter, cache, claims, redis, registry, clock, nodeId, followers);
   }
 
   private static ResultCache resultCache(InferbusConfig config, Optional<RedisGateway> redis, PrometheusMeterRegistry registry, Clock clock) {

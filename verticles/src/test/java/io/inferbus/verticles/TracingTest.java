@@ -3,6 +3,7 @@ package io.inferbus.verticles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.inferbus.verticles.bus.BusAddresses;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -42,7 +43,7 @@ class TracingTest {
       own.setLevel(java.util.logging.Level.FINE);
       node.node.vertx().eventBus().addOutboundInterceptor(context -> {
         String address = context.message().address();
-        if (address.startsWith("inferbus.work.") || address.startsWith("inferbus.events.")) {
+        if (address.startsWith("inferbus.work.") || address.equals(BusAddresses.JOB_EVENTS)) {
           busHeaders.add(address.substring(0, 15) + " " + context.message().headers().get("traceparent"));
         }
         context.next();
@@ -56,7 +57,7 @@ class TracingTest {
       node.pollUntil("the job to end", Duration.ofSeconds(60),
           () -> node.get("/v1/jobs/" + id).bodyAsJsonObject().getString("status").equals("succeeded"));
       assertTrue(busHeaders.contains("inferbus.work.a " + TRACEPARENT), "the work message carries it: " + busHeaders);
-      assertTrue(busHeaders.stream().anyMatch(h -> h.startsWith("inferbus.events") && h.endsWith(TRACEPARENT)), "and its events: " + busHeaders);
+      assertTrue(busHeaders.stream().anyMatch(h -> h.startsWith(BusAddresses.JOB_EVENTS.substring(0, 15)) && h.endsWith(TRACEPARENT)), "and its events: " + busHeaders);
       List<String> aboutTheJob = records.stream().filter(r -> r.getParameters() != null && r.getParameters().length > 0
               && r.getParameters()[0] instanceof JobLog.Context c && c.jobId().equals(id) && TRACE_ID.equals(c.traceId()))
           .map(LogRecord::getMessage).toList();

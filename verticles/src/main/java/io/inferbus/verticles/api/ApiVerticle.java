@@ -50,6 +50,7 @@ public final class ApiVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private final Clock clock;
   private final String nodeId;
+  private final JobFollowers followers;
   private final ApiKeys keys;
   private final JobMetrics metrics;
   private final Map<String, Integer> workersPerModel = new ConcurrentHashMap<>();
@@ -59,8 +60,9 @@ public final class ApiVerticle extends VerticleBase {
 
   public ApiVerticle(InferbusConfig config, JobJournal journal, JobDispatcher dispatcher, WorkerDirectory directory,
       RateLimiter limiter, ResultCache cache, JobClaims claims, Optional<RedisGateway> redis,
-      PrometheusMeterRegistry registry, Clock clock, String nodeId) {
+      PrometheusMeterRegistry registry, Clock clock, String nodeId, JobFollowers followers) {
     this.config = config;
+    this.followers = followers;
     this.journal = journal;
     this.dispatcher = dispatcher;
     this.directory = directory;
@@ -90,7 +92,7 @@ public final class ApiVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    JobEventFeeds feeds = new JobEventFeeds(vertx, journal);
+    JobEventFeeds feeds = new JobEventFeeds(vertx, journal, followers);
     JobIntake intake = new JobIntake(config, journal, dispatcher, directory, cache, claims, feeds, this::jobStoreAvailable, clock,
         nodeId, registry);
     jobs = new JobService(config, intake, journal, dispatcher, limiter, feeds);

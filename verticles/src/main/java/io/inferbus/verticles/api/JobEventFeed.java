@@ -7,8 +7,7 @@ import io.inferbus.verticles.jobs.RecentEvents;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
-import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Optional;
@@ -22,7 +21,8 @@ import java.util.Optional;
  * this node's {@link RecentEvents} when they know it whole (a stream opened with its job), else from the store.
  */
 final class JobEventFeed {
-  private final EventBus bus;
+  private final Vertx vertx;
+  private final JobFollowers followers;
   private final JobStore store;
   private final RecentEvents recent;
   private final JobEventFeeds feeds;
@@ -31,7 +31,6 @@ final class JobEventFeed {
   private final Promise<Void> firstRead = Promise.promise();
   private Handler<JobEvent> sink;
   private Runnable onEnd;
-  private MessageConsumer<JsonObject> live;
   private long lastSeq;
   private boolean reading;
   /** A member left: its last writes may never have reached the bus, so only the store knows them. */
@@ -40,8 +39,10 @@ final class JobEventFeed {
   private boolean paused;
   private boolean closed;
 
-  JobEventFeed(EventBus bus, JobStore store, RecentEvents recent, JobEventFeeds feeds, String jobId, long afterSeq, boolean logIsFinal) {
-    this.bus = bus;
+  JobEventFeed(Vertx vertx, JobFollowers followers, JobStore store, RecentEvents recent, JobEventFeeds feeds, String jobId, long afterSeq,
+      boolean logIsFinal) {
+    this.vertx = vertx;
+    this.followers = followers;
     this.store = store;
     this.recent = recent;
     this.feeds = feeds;
@@ -57,9 +58,10 @@ final class JobEventFeed {
   Future<Void> start(Handler<JobEvent> sink, Runnable onEnd) {
     this.sink = sink;
     this.onEnd = onEnd;
-    live = bus.localConsumer(BusAddresses.events(jobId), message -> onLive(message.body()));
+    followers.add(jobId, vertx.getOrCreateContext(), this);
     feeds.opened(this);
-    return live.completion().onSuccess(v -> readLog()).compose(v -> firstRead.future());
+    readLog();
+    return firstRead.future();
   }
 
   /** Whether the log holds events after the ones this feed starts from. */
@@ -87,13 +89,13 @@ final class JobEventFeed {
   void close() {
     if (!closed) {
       closed = true;
-      live.unregister();
+      followers.remove(jobId, this);
       feeds.closed(this);
       onEnd.run();
     }
   }
 
-  private void onLive(JsonObject message) {
+  void onLive(JsonObject message) {
     long seq = message.getLong("seq");
     if (seq == 0) {
       if (!closed && !paused && !reading) {

@@ -15,17 +15,19 @@ import java.util.Set;
 final class JobEventFeeds {
   private final Vertx vertx;
   private final JobJournal journal;
+  private final JobFollowers followers;
   private final Set<JobEventFeed> open = new LinkedHashSet<>();
 
-  JobEventFeeds(Vertx vertx, JobJournal journal) {
+  JobEventFeeds(Vertx vertx, JobJournal journal, JobFollowers followers) {
     this.vertx = vertx;
     this.journal = journal;
+    this.followers = followers;
     vertx.eventBus().localConsumer(BusAddresses.RESYNC_FEEDS, message -> new ArrayList<>(open).forEach(JobEventFeed::resync));
   }
 
   /** The job's events after {@code afterSeq}, then live ones; {@code logIsFinal}: the job had ended when asked. */
   JobEventFeed feed(String jobId, long afterSeq, boolean logIsFinal) {
-    return new JobEventFeed(vertx.eventBus(), journal.store(), journal.recent(), this, jobId, afterSeq, logIsFinal);
+    return new JobEventFeed(vertx, followers, journal.store(), journal.recent(), this, jobId, afterSeq, logIsFinal);
   }
 
   void opened(JobEventFeed feed) {

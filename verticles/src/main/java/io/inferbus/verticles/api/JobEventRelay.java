@@ -4,20 +4,21 @@ import io.inferbus.verticles.bus.BusAddresses;
 import io.inferbus.verticles.jobs.RecentEvents;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonObject;
 
 /**
- * Hands every job event that reaches this node to the node's own followers of that job, on the
- * job's node-local address: followers come and go with each stream without touching the cluster.
- * Deployed once per API node, so each event reaches each follower once.
+ * Hands every job event that reaches this node to the node's own followers of that job
+ * ({@link JobFollowers}): followers come and go with each stream without touching the cluster or
+ * the bus. Deployed once per API node, so each event reaches each follower once.
  */
 public final class JobEventRelay extends VerticleBase {
   private final RecentEvents recent;
+  private final JobFollowers followers;
 
-  public JobEventRelay(RecentEvents recent) {
+  public JobEventRelay(RecentEvents recent, JobFollowers followers) {
     this.recent = recent;
+    this.followers = followers;
   }
 
   @Override
@@ -27,7 +28,6 @@ public final class JobEventRelay extends VerticleBase {
 
   private void handToFollowers(Message<JsonObject> event) {
     recent.seen(event.body());
-    DeliveryOptions local = new DeliveryOptions().setLocalOnly(true).setHeaders(event.headers());
-    vertx.eventBus().publish(BusAddresses.events(event.body().getString("job")), event.body(), local);
+    followers.hand(event.body());
   }
 }

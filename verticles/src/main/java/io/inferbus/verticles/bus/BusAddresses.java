@@ -27,7 +27,7 @@ public final class BusAddresses {
 
   /**
    * Every job's events, published by whichever node writes them. Each API node consumes it once
-   * ({@code JobEventRelay}) and hands each event to its own followers of that job: one cluster-wide
+   * ({@code JobEventRelay}) and hands each event to its own followers of that job ({@code JobFollowers}): one cluster-wide
    * registration per node, never one per job (each such registration is a serialized write to
    * Hazelcast's subscription map, seen by every member).
    */
@@ -39,9 +39,4 @@ public final class BusAddresses {
    * waiting for news that will never come.
    */
   public static final String RESYNC_FEEDS = "inferbus.feeds.resync";
-
-  /** A job's events on one node only: its followers there (event streams, bridge sockets) listen here. */
-  public static String events(String jobId) {
-    return "inferbus.events." + jobId;
-  }
 }
