@@ -63,17 +63,19 @@ public final class TransliterationBenchmark {
       Run batched;
       Run single;
       Run alone;
+      Run raw;
       try (ServiceProcess service = service(jar, logs, "batched-" + round, 64)) {
         int port = service.port;
-        warm(port, sentences, clients, round == 1 ? CLIENT_WARM_UP_SECONDS : SERVICE_WARM_UP_SECONDS);
+        warm(port, sentences, clients, SERVICE_WARM_UP_SECONDS);
         batched = serviceRun(port, sentences, clients, seconds);
+        // Right after the service's run, while its JVM idles: the machine's speed drifts within minutes.
+        raw = rawEngine(sentences, clients, seconds);
         alone = serviceRun(port, sentences, 1, Math.max(5, seconds / 3));
       }
       try (ServiceProcess service = service(jar, logs, "one-at-a-time-" + round, 1)) {
         warm(service.port, sentences, clients, SERVICE_WARM_UP_SECONDS);
         single = serviceRun(service.port, sentences, clients, seconds);
       }
-      Run raw = rawEngine(sentences, clients, seconds);
       batchingRatios.add(batched.tokensPerSecond() / single.tokensPerSecond());
       serviceRatios.add(batched.tokensPerSecond() / raw.tokensPerSecond());
       ttft32.addAll(batched.firstTokenMillis());
@@ -113,15 +115,13 @@ public final class TransliterationBenchmark {
     return service;
   }
 
-  /** Long enough for the JIT to compile the service's hot paths (C2 was still at work after 5 s). */
-  private static final int SERVICE_WARM_UP_SECONDS = 10;
   /**
-   * Before the first measurement this JVM's own client code (HTTP, SSE parsing of some 1,500 events/s)
-   * needs its JIT too: with 10 s, the first round's batched service ran 20-25 % slower than the later
-   * rounds' (2.64x and 2.66x batching against 3.48x and 3.93x, 0.71 and 0.76 of the raw engine against
-   * 0.99 and 1.01), while the measurements after it were not slower.
+   * Long enough for the JIT to compile the service's hot paths: C2 was still at work after 5 s, and on
+   * 2026-12-01 a fresh service warmed for 10 s ran 19-22 % fewer tokens/s than one warmed for 30 s in the
+   * same run (10.9k and 11.2k against 13.9k, the raw engine 13.8k-16.2k throughout). The first round
+   * also warms this JVM's own client code (HTTP, SSE parsing of some 1,500 events/s).
    */
-  private static final int CLIENT_WARM_UP_SECONDS = 30;
+  private static final int SERVICE_WARM_UP_SECONDS = 30;
 
   private static void warm(int port, List<String> sentences, int clients, int seconds) throws Exception {
     serviceRun(port, sentences, clients, seconds);
