@@ -8,7 +8,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Optional;
 
@@ -95,19 +94,19 @@ final class JobEventFeed {
     }
   }
 
-  void onLive(JsonObject message) {
-    long seq = message.getLong("seq");
+  void onLive(JobEvent event) {
+    long seq = event.seq();
     if (seq == 0) {
       if (!closed && !paused && !reading) {
-        sink.handle(JobEvent.fromJson(message));
+        sink.handle(event);
       }
       return;
     }
     if (closed || seq <= lastSeq) {
       return;
     }
-    if (seq == lastSeq + 1 && !paused && !reading && !JobEvent.isNotice(message)) {
-      emit(JobEvent.fromJson(message));
+    if (seq == lastSeq + 1 && !paused && !reading && !event.isNotice()) {
+      emit(event);
     } else {
       readLog();
     }

@@ -5,7 +5,7 @@ import io.inferbus.verticles.jobs.RecentEvents;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
-import io.vertx.core.json.JsonObject;
+import io.inferbus.verticles.jobs.JobEvent;
 
 /**
  * Hands every job event that reaches this node to the node's own followers of that job
@@ -23,10 +23,10 @@ public final class JobEventRelay extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return vertx.eventBus().<JsonObject>consumer(BusAddresses.JOB_EVENTS, this::handToFollowers).completion();
+    return vertx.eventBus().<JobEvent>consumer(BusAddresses.JOB_EVENTS, this::handToFollowers).completion();
   }
 
-  private void handToFollowers(Message<JsonObject> event) {
+  private void handToFollowers(Message<JobEvent> event) {
     recent.seen(event.body());
     followers.hand(event.body());
   }

@@ -2,7 +2,7 @@ package io.inferbus.verticles.api;
 
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
+import io.inferbus.verticles.jobs.JobEvent;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,8 +36,8 @@ public final class JobFollowers {
   }
 
   /** The followers only read the event, so they share it. */
-  void hand(JsonObject event) {
-    Follower[] followers = byJob.get(event.getString("job"));
+  void hand(JobEvent event) {
+    Follower[] followers = byJob.get(event.jobId());
     if (followers == null) {
       return;
     }

@@ -298,7 +298,7 @@ public final class JobDispatcher extends VerticleBase {
       if (position.estimatedWaitMs() >= 0) {
         data.put("estimated_wait_ms", position.estimatedWaitMs());
       }
-      vertx.eventBus().publish(BusAddresses.JOB_EVENTS, new JobEvent(position.jobId(), 0, JobEventType.QUEUED, data, now).toJson());
+      vertx.eventBus().publish(BusAddresses.JOB_EVENTS, new JobEvent(position.jobId(), 0, JobEventType.QUEUED, data, now));
     }
   }
 }

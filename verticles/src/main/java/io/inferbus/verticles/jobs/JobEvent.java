@@ -2,7 +2,10 @@ package io.inferbus.verticles.jobs;
 
 import io.vertx.core.json.JsonObject;
 
-/** One entry of a job's event log; {@code seq} counts from 1 within the job, and is 0 for news kept out of the log. */
+/**
+ * One entry of a job's event log; {@code seq} counts from 1 within the job, and is 0 for news kept out
+ * of the log. Never changed once made: the log, the bus and every reader on a node share one.
+ */
 public record JobEvent(String jobId, long seq, JobEventType type, JsonObject data, long at) {
 
   public JsonObject toJson() {
@@ -15,12 +18,12 @@ public record JobEvent(String jobId, long seq, JobEventType type, JsonObject dat
   }
 
   /** The news that the log has this event, without its data: listeners read it from the log. */
-  public JsonObject toNotice() {
-    return toJson().putNull("data");
+  public JobEvent notice() {
+    return new JobEvent(jobId, seq, type, null, at);
   }
 
-  public static boolean isNotice(JsonObject json) {
-    return json.getValue("data") == null;
+  public boolean isNotice() {
+    return data == null;
   }
 
   public static JobEvent fromJson(JsonObject json) {

@@ -167,9 +167,9 @@ public final class JobJournal {
    * listeners read the result from the store, so it is not copied to every node that listens.
    */
   private void publish(JobEvent event, JsonObject result, String traceparent) {
-    JsonObject message = event.type() != JobEventType.SUCCEEDED ? event.toJson()
-        : result != null && isSmall(result) ? event.toJson().put("data", event.data().copy().put("result", result))
-        : event.toNotice();
+    JobEvent message = event.type() != JobEventType.SUCCEEDED ? event
+        : result != null && isSmall(result) ? new JobEvent(event.jobId(), event.seq(), event.type(), event.data().copy().put("result", result), event.at())
+        : event.notice();
     DeliveryOptions options = new DeliveryOptions();
     if (traceparent != null) {
       options.addHeader(Traceparent.HEADER, traceparent);

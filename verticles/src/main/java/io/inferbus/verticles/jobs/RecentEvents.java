@@ -1,6 +1,5 @@
 package io.inferbus.verticles.jobs;
 
-import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,22 +61,19 @@ public final class RecentEvents {
   }
 
   /** An event as it travels on the bus; kept only for a job this node opened, and never one with a result or none of its data. */
-  public synchronized void seen(JsonObject message) {
-    long seq = message.getLong("seq", 0L);
-    if (seq == 0) {
+  public synchronized void seen(JobEvent event) {
+    if (event.seq() == 0) {
       return;
     }
-    String jobId = message.getString("job");
-    Log log = logs.get(jobId);
+    Log log = logs.get(event.jobId());
     if (log == null) {
       return;
     }
-    JsonObject data = message.getJsonObject("data");
-    if (data == null || data.containsKey("result")) {
-      logs.remove(jobId);
+    if (event.isNotice() || event.data().containsKey("result")) {
+      logs.remove(event.jobId());
       return;
     }
-    log.events.putIfAbsent(seq, JobEvent.fromJson(message));
+    log.events.putIfAbsent(event.seq(), event);
   }
 
   /** The job's events numbered above {@code seq}, when this node knows them all; empty when the store must be asked. */

@@ -14,11 +14,11 @@ class RecentEventsTest {
   private final MutableClock clock = new MutableClock(T0);
   private final RecentEvents recent = new RecentEvents(clock, 3, Duration.ofSeconds(5));
 
-  private static JsonObject event(String job, long seq, String type, JsonObject data) {
-    return new JobEvent(job, seq, JobEventType.fromWireName(type), data, 0).toJson();
+  private static JobEvent event(String job, long seq, String type, JsonObject data) {
+    return new JobEvent(job, seq, JobEventType.fromWireName(type), data, 0);
   }
 
-  private static JsonObject progress(String job, long seq) {
+  private static JobEvent progress(String job, long seq) {
     return event(job, seq, "progress", new JsonObject().put("done", seq).put("total", 9));
   }
 
