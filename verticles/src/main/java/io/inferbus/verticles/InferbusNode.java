@@ -6,7 +6,7 @@ import io.inferbus.verticles.access.RedisRateLimiter;
 import io.inferbus.verticles.api.ApiVerticle;
 import io.inferbus.verticles.api.JobEventRelay;
 import io.inferbus.verticles.api.JobFollowers;
-import io.inferbus.verticles.bus.JobEventCodec;
+import io.inferbus.verticles.bus.JsonWireCodec;
 import io.inferbus.inference.Task;
 import io.inferbus.verticles.cache.CacheMetrics;
 import io.inferbus.verticles.cache.JobClaims;
@@ -127,7 +127,7 @@ public final class InferbusNode {
   private static Future<InferbusNode> deploy(Vertx vertx, Optional<HazelcastCluster> cluster, String nodeId, InferbusConfig config,
       PrometheusMeterRegistry registry, Runnable releasePort) {
     Clock clock = Clock.systemUTC();
-    JobEventCodec.register(vertx.eventBus());
+    JsonWireCodec.registerAll(vertx.eventBus());
     JobMetrics metrics = new JobMetrics(registry);
     Optional<RedisGateway> redis = RedisGateway.create(vertx, config.redis(), registry);
     Duration retention = Duration.ofSeconds(config.jobs().retentionSeconds());

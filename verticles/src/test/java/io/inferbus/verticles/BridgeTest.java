@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.inferbus.verticles.bus.BusAddresses;
+import io.inferbus.verticles.jobs.JobRequest;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -108,7 +109,8 @@ class BridgeTest {
     List<MessageConsumer<Object>> spies = new ArrayList<>();
     for (String address : internal) {
       if (!address.isEmpty()) {
-        spies.add(node.node.vertx().eventBus().consumer(address, m -> seenInside.add(new JsonObject().put("address", address).put("body", m.body()))));
+        spies.add(node.node.vertx().eventBus().consumer(address, m -> seenInside.add(new JsonObject().put("address", address)
+            .put("body", m.body() instanceof JobRequest work ? work.toJson() : m.body()))));
       }
     }
     try (BridgeClient client = new BridgeClient(node.port())) {

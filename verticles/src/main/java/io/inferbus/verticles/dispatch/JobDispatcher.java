@@ -217,7 +217,7 @@ public final class JobDispatcher extends VerticleBase {
       options.addHeader(Traceparent.HEADER, request.traceparent());
     }
     lane.breaker.<Outcome>execute(() -> vertx.eventBus()
-            .<JsonObject>request(BusAddresses.work(request.model(), node), request.toJson(), options)
+            .<JsonObject>request(BusAddresses.work(request.model(), node), request, options)
             .map(reply -> new Outcome(reply.body(), null))
             .recover(failure -> anotherWorkerHasRoom(lane, node)
                 ? Future.succeededFuture(new Outcome(null, failure))

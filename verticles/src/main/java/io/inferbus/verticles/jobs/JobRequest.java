@@ -17,6 +17,11 @@ import java.util.List;
 public record JobRequest(String id, Task task, String model, Priority priority, long submittedAt, long deadline, List<String> inputs,
     String cacheKey, int maxNewTokens, String traceparent) {
 
+  /** Never changed once made: a node's dispatcher and worker share one. */
+  public JobRequest {
+    inputs = List.copyOf(inputs);
+  }
+
   public JsonObject toJson() {
     return new JsonObject()
         .put("id", id)

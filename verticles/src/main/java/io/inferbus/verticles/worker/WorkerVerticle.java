@@ -54,7 +54,7 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
   private final WorkerDirectory directory;
   private final String node;
   private WorkerInfo identity;
-  private MessageConsumer<JsonObject> work;
+  private MessageConsumer<JobRequest> work;
   protected boolean draining;
   private int prefetch;
   private int announcedFree = -1;
@@ -152,8 +152,8 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
     return waitingJobs;
   }
 
-  private void handleWork(Message<JsonObject> message) {
-    JobRequest request = JobRequest.fromJson(message.body());
+  private void handleWork(Message<JobRequest> message) {
+    JobRequest request = message.body();
     int attempt = Integer.parseInt(message.headers().get(BusAddresses.HEADER_ATTEMPT));
     J known = held.get(request.id());
     if (known == null || known.attempt < attempt) {
