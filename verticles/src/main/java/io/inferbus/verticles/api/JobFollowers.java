@@ -11,8 +11,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * This node's followers of each job (event streams, bridge sockets): {@link JobEventRelay} hands
  * each job event straight to them, each on its own context, in the order the relay got them. A
  * node-local bus address per job did the same at the cost of a handler registration per stream
- * (with its metrics' gauges) and a copy of every event for each follower, about a tenth of the
- * in-process CPU spent on a short job. Shared by the relay and every API verticle of the node.
+ * (with its metrics' gauges) and a copy of every event for each follower. Shared by the relay and
+ * every API verticle of the node.
  */
 public final class JobFollowers {
   private record Follower(Context context, JobEventFeed feed) {}
