@@ -57,7 +57,7 @@ public final class InMemoryJobStore implements JobStore {
 
   @Override
   public Future<Appended> create(JobRecord job, JobRequest request, JsonObject queuedData, String holder) {
-    JobEvent first = new JobEvent(job.id(), 1, JobEventType.QUEUED, queuedData, job.created());
+    JobEvent first = JobEntry.firstEvent(job, queuedData);
     if (jobs.putIfAbsent(job.id(), new StoredJob(job, first, request, holder)) != null) {
       return Future.failedFuture(new IllegalStateException("job " + job.id() + " exists"));
     }
@@ -96,14 +96,9 @@ public final class InMemoryJobStore implements JobStore {
         return Optional.empty();
       }
       long now = clock.millis();
-      List<JobEvent> added = new ArrayList<>(proposals.size());
-      for (Proposal proposal : proposals) {
-        JobEvent event = new JobEvent(id, job.events.size() + 1L, proposal.type(), proposal.data(), now);
-        job.events.add(event);
-        added.add(event);
-        job.record = job.record.apply(event);
-      }
-      appended = new Appended(job.record, List.copyOf(added));
+      appended = JobEntry.appended(id, job.record, job.events.size(), proposals, now);
+      job.events.addAll(appended.events());
+      job.record = appended.job();
       if (job.record.status().terminal()) {
         job.endedAt = now;
         job.request = null;

@@ -23,6 +23,23 @@ final class JobEntry {
     return new JsonObject().put("job", job.toStored()).put("events", new JsonArray().add(queued.toJson()));
   }
 
+  /** What {@link JobStore#create} logs first: {@code queued}, numbered 1, at the job's creation. */
+  static JobEvent firstEvent(JobRecord job, JsonObject queuedData) {
+    return new JobEvent(job.id(), 1, JobEventType.QUEUED, queuedData, job.created());
+  }
+
+  /** The proposals as the log's next events, numbered after its {@code logSize} events, and the job after them. */
+  static Appended appended(String id, JobRecord job, int logSize, List<Proposal> proposals, long now) {
+    List<JobEvent> added = new ArrayList<>(proposals.size());
+    JobRecord next = job;
+    for (Proposal proposal : proposals) {
+      JobEvent event = new JobEvent(id, logSize + added.size() + 1L, proposal.type(), proposal.data(), now);
+      added.add(event);
+      next = next.apply(event);
+    }
+    return new Appended(next, List.copyOf(added));
+  }
+
   static JobRecord job(JsonObject entry) {
     return JobRecord.fromStored(entry.getJsonObject("job"));
   }
@@ -35,16 +52,10 @@ final class JobEntry {
       return Optional.empty();
     }
     JsonArray log = entry.getJsonArray("events").copy();
-    List<JobEvent> added = new ArrayList<>();
-    JobRecord next = job;
-    for (Proposal proposal : proposals) {
-      JobEvent event = new JobEvent(id, log.size() + 1L, proposal.type(), proposal.data(), now);
-      log.add(event.toJson());
-      added.add(event);
-      next = next.apply(event);
-    }
-    JsonObject updated = new JsonObject().put("job", next.toStored()).put("events", log);
-    return Optional.of(new Change(updated, new Appended(next, List.copyOf(added))));
+    Appended appended = appended(id, job, log.size(), proposals, now);
+    appended.events().forEach(event -> log.add(event.toJson()));
+    JsonObject updated = new JsonObject().put("job", appended.job().toStored()).put("events", log);
+    return Optional.of(new Change(updated, appended));
   }
 
   /**

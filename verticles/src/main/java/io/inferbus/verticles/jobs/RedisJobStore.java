@@ -35,7 +35,7 @@ public final class RedisJobStore implements JobStore {
 
   @Override
   public Future<Appended> create(JobRecord job, JobRequest request, JsonObject queuedData, String holder) {
-    JobEvent first = new JobEvent(job.id(), 1, JobEventType.QUEUED, queuedData, job.created());
+    JobEvent first = JobEntry.firstEvent(job, queuedData);
     JsonObject entry = JobEntry.first(job, first);
     return reach(() -> redis.send(Command.SET, requestKey(job.id()), request.toJson().encode())
         .compose(v -> redis.send(Command.HSET, assignmentsKey(), job.id(), holder(job.attempt(), holder)))

@@ -55,7 +55,7 @@ public final class SharedDataJobStore implements JobStore {
 
   @Override
   public Future<Appended> create(JobRecord job, JobRequest request, JsonObject queuedData, String holder) {
-    JobEvent first = firstEvent(job, queuedData);
+    JobEvent first = JobEntry.firstEvent(job, queuedData);
     JsonObject entry = JobEntry.first(job, first);
     Future<JsonObject> stored = map(JOBS).compose(jobs -> jobs.putIfAbsent(job.id(), entry));
     Future<Void> requestApart = isSmall(request) ? Future.succeededFuture()
@@ -67,14 +67,10 @@ public final class SharedDataJobStore implements JobStore {
             : Future.failedFuture(new IllegalStateException("job " + job.id() + " exists")));
   }
 
-  private static JobEvent firstEvent(JobRecord job, JsonObject queuedData) {
-    return new JobEvent(job.id(), 1, JobEventType.QUEUED, queuedData, job.created());
-  }
-
   /** Compare-and-set compares the stored bytes, and the entry built again from the same record encodes to the same JSON. */
   @Override
   public void expect(JobRecord job, JsonObject queuedData) {
-    remember(job.id(), JobEntry.first(job, firstEvent(job, queuedData)));
+    remember(job.id(), JobEntry.first(job, JobEntry.firstEvent(job, queuedData)));
   }
 
   @Override
