@@ -23,6 +23,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from http.client import HTTPException
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -52,8 +53,11 @@ def http(method, url, body=None, headers=None, timeout=10):
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
-    except (urllib.error.URLError, ConnectionError, socket.timeout, json.JSONDecodeError):
+        try:
+            return e.code, json.loads(e.read() or b"null")
+        except (HTTPException, ConnectionError, socket.timeout, json.JSONDecodeError):
+            return None, None
+    except (urllib.error.URLError, HTTPException, ConnectionError, socket.timeout, json.JSONDecodeError):
         return None, None
 
 

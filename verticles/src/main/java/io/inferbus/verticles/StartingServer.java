@@ -1,67 +1,195 @@
 package io.inferbus.verticles;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Holds the node's port while it joins the cluster and loads its models, so clients and load
  * balancers get an answer ({@code 503 not_ready}, liveness 200) instead of a refused connection,
- * and a port that is taken is reported before any slow start-up work. Plain JDK HTTP: Vert.x does
- * not exist yet while the node joins.
+ * and a port that is taken is reported before any slow start-up work. Plain sockets: Vert.x does
+ * not exist yet while the node joins, and the JDK's HttpServer cut answers short on stop(0) (a
+ * client polling during the hand-over read a 503 whose body never came) or, with stop(delay),
+ * waited the whole delay on Java 17 even with nothing in flight.
+ *
+ * <p>Every answer this server begins, it finishes: closing stops accepting (connections still in
+ * the kernel's queue are reset, which a client retries) and waits for the answers in progress.
  */
 final class StartingServer {
-  private final HttpServer server;
+  private static final int READ_TIMEOUT_MS = 1_000;
+  private static final long ANSWERS_IN_FLIGHT_MS = 2_000;
+  private static final int MAX_REQUEST_HEAD = 8 * 1024;
+  private final ServerSocket listening;
+  private final ExecutorService answering;
+  private final String nodeId;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
-  private StartingServer(HttpServer server) {
-    this.server = server;
+  private StartingServer(ServerSocket listening, String nodeId) {
+    this.listening = listening;
+    this.nodeId = nodeId;
+    this.answering = Executors.newCachedThreadPool(task -> {
+      Thread thread = new Thread(task, "inferbus-starting-server");
+      thread.setDaemon(true);
+      return thread;
+    });
   }
 
   /** @param setting the setting and variable that choose this port, for the error message */
   static StartingServer open(String host, int port, String setting, String nodeId) {
+    ServerSocket listening;
     try {
-      HttpServer server = HttpServer.create(new InetSocketAddress(host, port), 64);
-      server.createContext("/", exchange -> answer(exchange, nodeId));
-      server.start();
-      return new StartingServer(server);
+      listening = new ServerSocket();
+      listening.setReuseAddress(true);
+      listening.bind(new InetSocketAddress(host, port), 64);
     } catch (BindException e) {
-      throw new IllegalStateException("cannot listen on " + host + ":" + port + " (" + e.getMessage().toLowerCase(java.util.Locale.ROOT)
+      throw new IllegalStateException("cannot listen on " + host + ":" + port + " (" + e.getMessage().toLowerCase(Locale.ROOT)
           + "); choose another port with " + setting);
     } catch (IOException e) {
       throw new IllegalStateException("cannot listen on " + host + ":" + port + " (" + e.getMessage() + ")");
     }
+    StartingServer server = new StartingServer(listening, nodeId);
+    server.answering.execute(server::acceptUntilClosed);
+    return server;
   }
 
-  private static void answer(HttpExchange exchange, String nodeId) throws IOException {
-    String path = exchange.getRequestURI().getPath();
+  int port() {
+    return listening.getLocalPort();
+  }
+
+  /** Lets go of the port for the real server, once the answers in progress are written. */
+  void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      listening.close();
+    } catch (IOException ignored) {
+      // closing a listening socket only fails if it is already closed
+    }
+    answering.shutdown();
+    try {
+      answering.awaitTermination(ANSWERS_IN_FLIGHT_MS, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void acceptUntilClosed() {
+    while (!closed.get()) {
+      Socket connection;
+      try {
+        connection = listening.accept();
+      } catch (IOException closedOrFailed) {
+        return;
+      }
+      try {
+        answering.execute(() -> answer(connection));
+      } catch (java.util.concurrent.RejectedExecutionException closing) {
+        closeQuietly(connection);
+        return;
+      }
+    }
+  }
+
+  private void answer(Socket connection) {
+    try (connection) {
+      connection.setSoTimeout(READ_TIMEOUT_MS);
+      String path = requestPath(connection.getInputStream());
+      if (path == null) {
+        return;
+      }
+      OutputStream out = connection.getOutputStream();
+      out.write(response(path));
+      out.flush();
+      connection.shutdownOutput();
+      drainUntilTheClientCloses(connection.getInputStream());
+    } catch (IOException clientGoneOrSilent) {
+      // nothing to answer: the client left or sent no request in time
+    }
+  }
+
+  /** The path of the request line, once the request head has arrived; null if it never does. */
+  private static String requestPath(InputStream in) throws IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    int matched = 0;
+    byte[] end = {'\r', '\n', '\r', '\n'};
+    while (matched < end.length && head.size() < MAX_REQUEST_HEAD) {
+      int b = in.read();
+      if (b < 0) {
+        return null;
+      }
+      head.write(b);
+      matched = b == end[matched] ? matched + 1 : (b == end[0] ? 1 : 0);
+    }
+    String[] requestLine = head.toString(StandardCharsets.ISO_8859_1).split("\r\n", 2)[0].split(" ");
+    if (requestLine.length < 2) {
+      return "";
+    }
+    String target = requestLine[1];
+    int query = target.indexOf('?');
+    return query < 0 ? target : target.substring(0, query);
+  }
+
+  /**
+   * Reads what the client still sends (a request body) until it closes: closing with unread bytes
+   * makes the kernel send a reset, which can discard the answer before the client reads it.
+   */
+  private static void drainUntilTheClientCloses(InputStream in) throws IOException {
+    byte[] discard = new byte[4096];
+    while (in.read(discard) >= 0) {
+      // discard
+    }
+  }
+
+  private byte[] response(String path) {
     int status;
+    String reason;
     String body;
+    String retryAfter = "";
     if (path.equals("/health/live")) {
       status = 200;
+      reason = "OK";
       body = "{\"status\":\"live\",\"node\":\"" + nodeId + "\"}";
     } else if (path.equals("/health/ready")) {
       status = 503;
+      reason = "Service Unavailable";
       body = "{\"status\":\"starting\",\"node\":\"" + nodeId + "\"}";
     } else {
       status = 503;
+      reason = "Service Unavailable";
       body = "{\"error\":{\"code\":\"not_ready\",\"message\":\"this node is starting (joining the cluster, loading models); retry in a moment\"}}";
-      exchange.getResponseHeaders().set("Retry-After", "1");
+      retryAfter = "Retry-After: 1\r\n";
     }
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "application/json");
-    exchange.getResponseHeaders().set("Cache-Control", "no-store");
-    exchange.sendResponseHeaders(status, bytes.length);
-    try (OutputStream out = exchange.getResponseBody()) {
-      out.write(bytes);
-    }
+    String head = "HTTP/1.1 " + status + " " + reason + "\r\n"
+        + "Content-Type: application/json\r\n"
+        + "Cache-Control: no-store\r\n"
+        + retryAfter
+        + "Content-Length: " + bytes.length + "\r\n"
+        + "Connection: close\r\n\r\n";
+    byte[] headBytes = head.getBytes(StandardCharsets.ISO_8859_1);
+    byte[] whole = new byte[headBytes.length + bytes.length];
+    System.arraycopy(headBytes, 0, whole, 0, headBytes.length);
+    System.arraycopy(bytes, 0, whole, headBytes.length, bytes.length);
+    return whole;
   }
 
-  /** Lets go of the port for the real server. */
-  void close() {
-    server.stop(0);
+  private static void closeQuietly(Socket connection) {
+    try {
+      connection.close();
+    } catch (IOException ignored) {
+      // already gone
+    }
   }
 }
