@@ -44,6 +44,11 @@ final class ServiceProcess implements AutoCloseable {
    * from the fat jar (which the benchmarks measure anyway).
    */
   static ServiceProcess startBarePipeline(Path jar, int port, Path log) throws IOException, InterruptedException {
+    return startBarePipeline(jar, List.of(String.valueOf(port)), log);
+  }
+
+  /** @param args BarePipeline's arguments: its port, and for the clustered form its role, cluster port and members */
+  static ServiceProcess startBarePipeline(Path jar, List<String> args, Path log) throws IOException, InterruptedException {
     Path classes;
     try {
       classes = Path.of(BarePipeline.class.getProtectionDomain().getCodeSource().getLocation().toURI());
@@ -52,7 +57,8 @@ final class ServiceProcess implements AutoCloseable {
     }
     List<String> command = new ArrayList<>(List.of("java"));
     command.addAll(recording(log));
-    command.addAll(List.of("-cp", classes + java.io.File.pathSeparator + jar, BarePipeline.class.getName(), String.valueOf(port)));
+    command.addAll(List.of("-cp", classes + java.io.File.pathSeparator + jar, BarePipeline.class.getName()));
+    command.addAll(args);
     return start(command, Map.of(), log, BarePipeline.READY);
   }
 
