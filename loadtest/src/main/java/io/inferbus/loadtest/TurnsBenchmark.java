@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -15,6 +16,9 @@ import java.util.Map;
  * starts fresh JVMs, warms them up, then measures jobs/s and the CPU time each JVM spent per job.
  *
  * <pre>TurnsBenchmark JAR_A JAR_B [turns per build] [seconds measured] [clients] [clustered|in-process]</pre>
+ *
+ * <p>To compare settings rather than builds, give the same jar twice and B's settings as
+ * environment variables: {@code -Dbench.b.env=INFERBUS_REDIS_JOB_STORE=true,INFERBUS_REDIS_URL=redis://127.0.0.1:6379}.
  */
 public final class TurnsBenchmark {
   private static final String CONF = OrchestrationBenchmark.CONF;
@@ -35,12 +39,16 @@ public final class TurnsBenchmark {
     System.out.printf("A = %s%nB = %s%n%s, %d turns each, %d s warm-up + %d s measured, %d clients (logs in %s)%n",
         jars.get(0), jars.get(1), clustered ? "clustered (API JVM + worker JVM)" : "in-process (one JVM)", turns, WARM_UP_SECONDS, seconds,
         clients, logs);
+    List<Map<String, String>> settings = List.of(Map.of(), settingsOfB());
+    if (!settings.get(1).isEmpty()) {
+      System.out.println("B's settings: " + settings.get(1));
+    }
     List<List<Turn>> results = List.of(new ArrayList<>(), new ArrayList<>());
     for (int t = 1; t <= turns; t++) {
       for (int which = 0; which < 2; which++) {
         String name = (which == 0 ? "A" : "B") + t;
-        Turn turn = clustered ? clusteredTurn(jars.get(which), conf, logs, name, clients, seconds)
-            : inProcessTurn(jars.get(which), conf, logs, name, clients, seconds);
+        Turn turn = clustered ? clusteredTurn(jars.get(which), settings.get(which), conf, logs, name, clients, seconds)
+            : inProcessTurn(jars.get(which), settings.get(which), conf, logs, name, clients, seconds);
         results.get(which).add(turn);
         System.out.printf("%-3s %7.1f jobs/s  p99 %6.1f ms  CPU per job: API %5.2f ms, worker %5.2f ms%n", name, turn.jobsPerSecond(),
             turn.p99(), turn.apiCpuMillisPerJob(), turn.workerCpuMillisPerJob());
@@ -54,10 +62,23 @@ public final class TurnsBenchmark {
         ClosedLoopLoad.median(results.get(1).stream().map(r -> r.apiCpuMillisPerJob() + r.workerCpuMillisPerJob()).toList()));
   }
 
-  private static Turn inProcessTurn(Path jar, Path conf, Path logs, String name, int clients, int seconds) throws Exception {
+  private static Map<String, String> settingsOfB() {
+    Map<String, String> env = new HashMap<>();
+    for (String setting : System.getProperty("bench.b.env", "").split(",")) {
+      int equals = setting.indexOf('=');
+      if (equals > 0) {
+        env.put(setting.substring(0, equals), setting.substring(equals + 1));
+      }
+    }
+    return env;
+  }
+
+  private static Turn inProcessTurn(Path jar, Map<String, String> settings, Path conf, Path logs, String name, int clients, int seconds)
+      throws Exception {
     int port = ServiceProcess.freePort();
-    try (ServiceProcess node = ServiceProcess.start(jar, List.of("-conf", conf.toString()), Map.of("INFERBUS_HTTP_PORT", String.valueOf(port)),
-        logs.resolve(name + ".log"))) {
+    Map<String, String> env = new HashMap<>(settings);
+    env.put("INFERBUS_HTTP_PORT", String.valueOf(port));
+    try (ServiceProcess node = ServiceProcess.start(jar, List.of("-conf", conf.toString()), env, logs.resolve(name + ".log"))) {
       ServiceProcess.awaitReady(port);
       OrchestrationBenchmark.load(port, clients, WARM_UP_SECONDS);
       Duration before = node.cpuTime();
@@ -66,10 +87,12 @@ public final class TurnsBenchmark {
     }
   }
 
-  private static Turn clusteredTurn(Path jar, Path conf, Path logs, String name, int clients, int seconds) throws Exception {
+  private static Turn clusteredTurn(Path jar, Map<String, String> settings, Path conf, Path logs, String name, int clients, int seconds)
+      throws Exception {
     int apiPort = ServiceProcess.freePort();
-    Map<String, String> cluster = Map.of("INFERBUS_CLUSTER_PORT", "32000", "INFERBUS_CLUSTER_MEMBERS", "127.0.0.1:32000-32009",
-        "INFERBUS_HTTP_PORT", String.valueOf(apiPort), "INFERBUS_MANAGEMENT_PORT", "0");
+    Map<String, String> cluster = new HashMap<>(settings);
+    cluster.putAll(Map.of("INFERBUS_CLUSTER_PORT", "32000", "INFERBUS_CLUSTER_MEMBERS", "127.0.0.1:32000-32009",
+        "INFERBUS_HTTP_PORT", String.valueOf(apiPort), "INFERBUS_MANAGEMENT_PORT", "0"));
     try (ServiceProcess api = ServiceProcess.start(jar, List.of("--cluster", "--role", "api", "-conf", conf.toString()), cluster,
             logs.resolve(name + "-api.log"));
          ServiceProcess worker = ServiceProcess.start(jar, List.of("--cluster", "--role", "worker", "-conf", conf.toString()), cluster,
