@@ -105,12 +105,12 @@ final class StartingServer {
   private void answer(Socket connection) {
     try (connection) {
       connection.setSoTimeout(READ_TIMEOUT_MS);
-      String path = requestPath(connection.getInputStream());
-      if (path == null) {
+      String[] request = requestLine(connection.getInputStream());
+      if (request == null) {
         return;
       }
       OutputStream out = connection.getOutputStream();
-      out.write(response(path));
+      out.write(response(request[1], request[0].equals("HEAD")));
       out.flush();
       connection.shutdownOutput();
       drainUntilTheClientCloses(connection.getInputStream());
@@ -119,8 +119,8 @@ final class StartingServer {
     }
   }
 
-  /** The path of the request line, once the request head has arrived; null if it never does. */
-  private static String requestPath(InputStream in) throws IOException {
+  /** The method and path of the request line, once the request head has arrived; null if it never does. */
+  private static String[] requestLine(InputStream in) throws IOException {
     ByteArrayOutputStream head = new ByteArrayOutputStream();
     int matched = 0;
     byte[] end = {'\r', '\n', '\r', '\n'};
@@ -134,11 +134,11 @@ final class StartingServer {
     }
     String[] requestLine = head.toString(StandardCharsets.ISO_8859_1).split("\r\n", 2)[0].split(" ");
     if (requestLine.length < 2) {
-      return "";
+      return new String[] {requestLine[0], ""};
     }
     String target = requestLine[1];
     int query = target.indexOf('?');
-    return query < 0 ? target : target.substring(0, query);
+    return new String[] {requestLine[0], query < 0 ? target : target.substring(0, query)};
   }
 
   /**
@@ -152,7 +152,8 @@ final class StartingServer {
     }
   }
 
-  private byte[] response(String path) {
+  /** @param headOnly a HEAD request: the same head, no body */
+  private byte[] response(String path, boolean headOnly) {
     int status;
     String reason;
     String body;
@@ -179,6 +180,9 @@ final class StartingServer {
         + "Content-Length: " + bytes.length + "\r\n"
         + "Connection: close\r\n\r\n";
     byte[] headBytes = head.getBytes(StandardCharsets.ISO_8859_1);
+    if (headOnly) {
+      return headBytes;
+    }
     byte[] whole = new byte[headBytes.length + bytes.length];
     System.arraycopy(headBytes, 0, whole, 0, headBytes.length);
     System.arraycopy(bytes, 0, whole, headBytes.length, bytes.length);

@@ -31,6 +31,9 @@ class StartingServerTest {
       assertTrue(response.startsWith("HTTP/1.1 503"), response);
       assertTrue(body(response).startsWith(NOT_READY_BODY_START), response);
       assertTrue(get(server.port(), "/health/live").startsWith("HTTP/1.1 200"));
+      String head = send(server.port(), "HEAD /health/ready HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      assertTrue(head.startsWith("HTTP/1.1 503"), head);
+      assertEquals("", body(head), "a HEAD answer has no body");
     } finally {
       server.close();
     }
