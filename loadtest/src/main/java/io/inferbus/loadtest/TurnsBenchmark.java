@@ -19,6 +19,7 @@ import java.util.Map;
  *
  * <p>To compare settings rather than builds, give the same jar twice and B's settings as
  * environment variables: {@code -Dbench.b.env=INFERBUS_REDIS_JOB_STORE=true,INFERBUS_REDIS_URL=redis://127.0.0.1:6379}.
+ * {@code -Dbench.env=...} sets both builds' environment the same way.
  */
 public final class TurnsBenchmark {
   private static final String CONF = OrchestrationBenchmark.CONF;
@@ -39,8 +40,14 @@ public final class TurnsBenchmark {
     System.out.printf("A = %s%nB = %s%n%s, %d turns each, %d s warm-up + %d s measured, %d clients (logs in %s)%n",
         jars.get(0), jars.get(1), clustered ? "clustered (API JVM + worker JVM)" : "in-process (one JVM)", turns, WARM_UP_SECONDS, seconds,
         clients, logs);
-    List<Map<String, String>> settings = List.of(Map.of(), settingsOfB());
-    if (!settings.get(1).isEmpty()) {
+    Map<String, String> ofBoth = settings("bench.env");
+    Map<String, String> ofB = new HashMap<>(ofBoth);
+    ofB.putAll(settings("bench.b.env"));
+    List<Map<String, String>> settings = List.of(ofBoth, ofB);
+    if (!ofBoth.isEmpty()) {
+      System.out.println("settings of both: " + ofBoth);
+    }
+    if (!settings.get(1).equals(ofBoth)) {
       System.out.println("B's settings: " + settings.get(1));
     }
     List<List<Turn>> results = List.of(new ArrayList<>(), new ArrayList<>());
@@ -62,9 +69,9 @@ public final class TurnsBenchmark {
         ClosedLoopLoad.median(results.get(1).stream().map(r -> r.apiCpuMillisPerJob() + r.workerCpuMillisPerJob()).toList()));
   }
 
-  private static Map<String, String> settingsOfB() {
+  private static Map<String, String> settings(String property) {
     Map<String, String> env = new HashMap<>();
-    for (String setting : System.getProperty("bench.b.env", "").split(",")) {
+    for (String setting : System.getProperty(property, "").split(",")) {
       int equals = setting.indexOf('=');
       if (equals > 0) {
         env.put(setting.substring(0, equals), setting.substring(equals + 1));

@@ -10,7 +10,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -18,14 +20,20 @@ import java.util.function.Supplier;
  * Jobs in Redis, so they outlive every node: the same entries as {@link SharedDataJobStore}, one
  * key per job changed by a compare-and-set script, results and requests in keys of their own and
  * holders in one hash. Any failure to reach Redis surfaces as {@link StoreUnavailableException}.
+ * A node takes the entry it wrote last as current without reading it, as {@link SharedDataJobStore} does.
  */
 public final class RedisJobStore implements JobStore {
+  private static final LuaScript CREATE_JOB = LuaScript.load("/redis/create-job.lua");
   private static final LuaScript REPLACE_ENTRY = LuaScript.load("/redis/replace-entry.lua");
   private static final LuaScript REPLACE_FIELD = LuaScript.load("/redis/replace-field.lua");
+  /** Live jobs whose entry this node remembers; past it, it forgets them all (and reads them again). */
+  private static final int LAST_WRITTEN_LIMIT = 4096;
 
   private final RedisGateway redis;
   private final Clock clock;
   private final long retentionMillis;
+  /** The entry of each live job as this node last wrote it: the expected value of its next compare-and-set. */
+  private final Map<String, String> lastWritten = new ConcurrentHashMap<>();
 
   public RedisJobStore(RedisGateway redis, Clock clock, Duration retention) {
     this.redis = redis;
@@ -37,12 +45,29 @@ public final class RedisJobStore implements JobStore {
   public Future<Appended> create(JobRecord job, JobRequest request, JsonObject queuedData, String holder) {
     JobEvent first = JobEntry.firstEvent(job, queuedData);
     JsonObject entry = JobEntry.first(job, first);
-    return reach(() -> redis.send(Command.SET, requestKey(job.id()), request.toJson().encode())
-        .compose(v -> redis.send(Command.HSET, assignmentsKey(), job.id(), holder(job.attempt(), holder)))
-        .compose(v -> redis.send(Command.SET, entryKey(job.id()), entry.encode(), "NX")))
-        .compose(written -> written == null
-            ? Future.failedFuture(new IllegalStateException("job " + job.id() + " exists"))
-            : Future.succeededFuture(new Appended(job, List.of(first))));
+    String encoded = entry.encode();
+    return reach(() -> redis.eval(CREATE_JOB, List.of(entryKey(job.id()), requestKey(job.id()), assignmentsKey()),
+            List.of(encoded, request.toJson().encode(), job.id(), holder(job.attempt(), holder))))
+        .compose(created -> {
+          if (created.toInteger() == 0) {
+            return Future.failedFuture(new IllegalStateException("job " + job.id() + " exists"));
+          }
+          remember(job.id(), encoded);
+          return Future.succeededFuture(new Appended(job, List.of(first)));
+        });
+  }
+
+  /** The entry built again from the same record encodes to the same JSON, which the compare-and-set compares. */
+  @Override
+  public void expect(JobRecord job, JsonObject queuedData) {
+    remember(job.id(), JobEntry.first(job, JobEntry.firstEvent(job, queuedData)).encode());
+  }
+
+  private void remember(String id, String entry) {
+    if (lastWritten.size() >= LAST_WRITTEN_LIMIT) {
+      lastWritten.clear();
+    }
+    lastWritten.put(id, entry);
   }
 
   @Override
@@ -69,25 +94,40 @@ public final class RedisJobStore implements JobStore {
     return change(id, JobEntry.requeueing(id, attempt, reason));
   }
 
-  /** Compare-and-set loop: reads the entry, lets {@code decide} propose events, writes them if nobody wrote meanwhile. */
+  /**
+   * Compare-and-set loop: lets {@code decide} propose events on the entry, writes them if nobody
+   * wrote meanwhile. The entry this node wrote last is taken as current without reading it; when
+   * someone else wrote since, the write is refused and the loop reads the entry.
+   */
   private Future<Optional<Appended>> change(String id, Function<JobRecord, List<Proposal>> decide) {
-    return reach(() -> redis.send(Command.GET, entryKey(id))).compose(read -> {
-      if (read == null) {
+    String known = lastWritten.get(id);
+    Future<String> current = known != null ? Future.succeededFuture(known)
+        : reach(() -> redis.send(Command.GET, entryKey(id))).map(read -> read == null ? null : read.toString());
+    return current.compose(stored -> {
+      if (stored == null) {
         return Future.succeededFuture(Optional.empty());
       }
-      String stored = read.toString();
       Optional<JobEntry.Change> change = JobEntry.change(id, new JsonObject(stored), decide, clock.millis());
       if (change.isEmpty()) {
+        if (known != null) {
+          lastWritten.remove(id, known);
+          return change(id, decide);
+        }
         return Future.succeededFuture(Optional.empty());
       }
       boolean ended = change.get().appended().job().status().terminal();
-      List<String> args = List.of(stored, change.get().updated().encode(), String.valueOf(ended ? retentionMillis : 0));
+      String updated = change.get().updated().encode();
+      List<String> args = List.of(stored, updated, String.valueOf(ended ? retentionMillis : 0));
       return reach(() -> redis.eval(REPLACE_ENTRY, List.of(entryKey(id)), args)).compose(written -> {
         if (written.toInteger() == 0) {
+          lastWritten.remove(id, stored);
           return change(id, decide);
         }
         if (ended) {
+          lastWritten.remove(id);
           forgetLive(id);
+        } else {
+          remember(id, updated);
         }
         return Future.succeededFuture(Optional.of(change.get().appended()));
       });
