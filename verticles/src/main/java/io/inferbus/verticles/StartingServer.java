@@ -10,8 +10,10 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -30,6 +32,8 @@ final class StartingServer {
   private static final int READ_TIMEOUT_MS = 1_000;
   private static final long ANSWERS_IN_FLIGHT_MS = 2_000;
   private static final int MAX_REQUEST_HEAD = 8 * 1024;
+  private static final int ANSWER_THREADS = 8;
+  private static final int QUEUED_CONNECTIONS = 256;
   private final ServerSocket listening;
   private final ExecutorService answering;
   private final String nodeId;
@@ -38,11 +42,13 @@ final class StartingServer {
   private StartingServer(ServerSocket listening, String nodeId) {
     this.listening = listening;
     this.nodeId = nodeId;
-    this.answering = Executors.newCachedThreadPool(task -> {
-      Thread thread = new Thread(task, "inferbus-starting-server");
-      thread.setDaemon(true);
-      return thread;
-    });
+    // One thread accepts, the others answer; a burst beyond them and the queue is turned away.
+    this.answering = new ThreadPoolExecutor(ANSWER_THREADS + 1, ANSWER_THREADS + 1, 0, TimeUnit.MILLISECONDS,
+        new ArrayBlockingQueue<>(QUEUED_CONNECTIONS), task -> {
+          Thread thread = new Thread(task, "inferbus-starting-server");
+          thread.setDaemon(true);
+          return thread;
+        });
   }
 
   /** @param setting the setting and variable that choose this port, for the error message */
@@ -95,9 +101,8 @@ final class StartingServer {
       }
       try {
         answering.execute(() -> answer(connection));
-      } catch (java.util.concurrent.RejectedExecutionException closing) {
+      } catch (RejectedExecutionException closingOrSaturated) {
         closeQuietly(connection);
-        return;
       }
     }
   }
