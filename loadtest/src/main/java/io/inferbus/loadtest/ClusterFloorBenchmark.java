@@ -32,7 +32,7 @@ public final class ClusterFloorBenchmark {
     Path logs = Files.createTempDirectory("inferbus-cluster-floor");
     System.out.printf("bare pipeline, noop jobs of 6 items, POST + SSE to the terminal event, %d clients, %d s per measurement, %d turns (logs in %s)%n",
         clients, seconds, turns, logs);
-    System.out.printf("%-40s %9s %8s %8s %8s %8s%n", "", "jobs", "jobs/s", "p50 ms", "p95 ms", "p99 ms");
+    OrchestrationBenchmark.printColumns();
 
     List<ClosedLoopLoad.Figures> oneJvm = new ArrayList<>();
     List<ClosedLoopLoad.Figures> split = new ArrayList<>();
@@ -40,7 +40,7 @@ public final class ClusterFloorBenchmark {
     int port = ServiceProcess.freePort();
     int apiPort = ServiceProcess.freePort();
     int batchedApiPort = ServiceProcess.freePort();
-    try (ServiceProcess alone = ServiceProcess.startBarePipeline(jar, List.of(String.valueOf(port)), logs.resolve("bare.log"));
+    try (ServiceProcess alone = ServiceProcess.startBarePipeline(jar, port, logs.resolve("bare.log"));
          ServiceProcess api = ServiceProcess.startBarePipeline(jar, cluster(apiPort, "api", 33000), logs.resolve("api.log"));
          ServiceProcess worker = ServiceProcess.startBarePipeline(jar, cluster(0, "worker", 33000), logs.resolve("worker.log"));
          ServiceProcess batchedApi = ServiceProcess.startBarePipeline(jar, cluster(batchedApiPort, "api", 33100), logs.resolve("batched-api.log"));
@@ -51,9 +51,10 @@ public final class ClusterFloorBenchmark {
         OrchestrationBenchmark.load(p, clients, OrchestrationBenchmark.WARM_UP_SECONDS);
       }
       for (int turn = 1; turn <= turns; turn++) {
-        oneJvm.add(measured("bare, one JVM " + turn, OrchestrationBenchmark.load(port, clients, seconds)));
-        split.add(measured("bare, api JVM + worker JVM " + turn, OrchestrationBenchmark.load(apiPort, clients, seconds)));
-        splitBatched.add(measured("bare, 2 JVMs, events in one message " + turn, OrchestrationBenchmark.load(batchedApiPort, clients, seconds)));
+        oneJvm.add(OrchestrationBenchmark.measured("bare, one JVM " + turn, OrchestrationBenchmark.load(port, clients, seconds)));
+        split.add(OrchestrationBenchmark.measured("bare, api JVM + worker JVM " + turn, OrchestrationBenchmark.load(apiPort, clients, seconds)));
+        splitBatched.add(OrchestrationBenchmark.measured("bare, 2 JVMs, events in one message " + turn,
+            OrchestrationBenchmark.load(batchedApiPort, clients, seconds)));
       }
     }
     report("two JVMs / one JVM jobs/s", split, oneJvm);
@@ -90,16 +91,8 @@ public final class ClusterFloorBenchmark {
     }
   }
 
-  private static ClosedLoopLoad.Figures measured(String name, ClosedLoopLoad.Figures f) {
-    System.out.printf("%-40s %9d %8.1f %8.2f %8.2f %8.2f%n", name, f.requests(), f.perSecond(), f.p50(), f.p95(), f.p99());
-    return f;
-  }
-
   private static void report(String what, List<ClosedLoopLoad.Figures> of, List<ClosedLoopLoad.Figures> to) {
-    List<Double> ratios = new ArrayList<>();
-    for (int i = 0; i < of.size(); i++) {
-      ratios.add(of.get(i).perSecond() / to.get(i).perSecond());
-    }
-    System.out.printf("%s: %.3f (median of %s)%n", what, ClosedLoopLoad.median(ratios), ratios.stream().map(r -> String.format("%.2f", r)).toList());
+    List<Double> ratios = OrchestrationBenchmark.ratios(of, to, ClosedLoopLoad.Figures::perSecond);
+    System.out.printf("%s: %.3f (median of %s)%n", what, ClosedLoopLoad.median(ratios), OrchestrationBenchmark.rounded(ratios));
   }
 }

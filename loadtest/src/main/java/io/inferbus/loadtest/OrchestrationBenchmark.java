@@ -43,7 +43,7 @@ public final class OrchestrationBenchmark {
     Files.writeString(conf, CONF);
     System.out.printf("noop jobs of 6 items, POST + SSE to the terminal event, %d clients, %d s per measurement, %d turns (logs in %s)%n",
         clients, seconds, turns, logs);
-    System.out.printf("%-40s %9s %8s %8s %8s %8s%n", "", "jobs", "jobs/s", "p50 ms", "p95 ms", "p99 ms");
+    printColumns();
 
     List<ClosedLoopLoad.Figures> bare = new ArrayList<>();
     List<ClosedLoopLoad.Figures> local = new ArrayList<>();
@@ -89,7 +89,7 @@ public final class OrchestrationBenchmark {
   }
 
   /** Each turn's ratio: the two were measured one right after the other. */
-  private static List<Double> ratios(List<ClosedLoopLoad.Figures> of, List<ClosedLoopLoad.Figures> to,
+  static List<Double> ratios(List<ClosedLoopLoad.Figures> of, List<ClosedLoopLoad.Figures> to,
       ToDoubleFunction<ClosedLoopLoad.Figures> figure) {
     List<Double> ratios = new ArrayList<>();
     for (int i = 0; i < of.size(); i++) {
@@ -98,11 +98,11 @@ public final class OrchestrationBenchmark {
     return ratios;
   }
 
-  private static List<String> rounded(List<Double> values) {
+  static List<String> rounded(List<Double> values) {
     return values.stream().map(v -> String.format("%.2f", v)).toList();
   }
 
-  private static ClosedLoopLoad.Figures measured(String name, ClosedLoopLoad.Figures figures) {
+  static ClosedLoopLoad.Figures measured(String name, ClosedLoopLoad.Figures figures) {
     print(name, figures);
     return figures;
   }
@@ -111,6 +111,10 @@ public final class OrchestrationBenchmark {
     Map<String, String> env = new HashMap<>(base);
     env.put(key, value);
     return env;
+  }
+
+  static void printColumns() {
+    System.out.printf("%-40s %9s %8s %8s %8s %8s%n", "", "jobs", "jobs/s", "p50 ms", "p95 ms", "p99 ms");
   }
 
   private static void print(String name, ClosedLoopLoad.Figures f) {

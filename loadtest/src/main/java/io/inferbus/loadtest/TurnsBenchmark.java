@@ -47,8 +47,8 @@ public final class TurnsBenchmark {
     if (!ofBoth.isEmpty()) {
       System.out.println("settings of both: " + ofBoth);
     }
-    if (!settings.get(1).equals(ofBoth)) {
-      System.out.println("B's settings: " + settings.get(1));
+    if (!ofB.equals(ofBoth)) {
+      System.out.println("B's settings: " + ofB);
     }
     List<List<Turn>> results = List.of(new ArrayList<>(), new ArrayList<>());
     for (int t = 1; t <= turns; t++) {
