@@ -10,9 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -20,20 +18,17 @@ import java.util.function.Supplier;
  * Jobs in Redis, so they outlive every node: the same entries as {@link SharedDataJobStore}, one
  * key per job changed by a compare-and-set script, results and requests in keys of their own and
  * holders in one hash. Any failure to reach Redis surfaces as {@link StoreUnavailableException}.
- * A node takes the entry it wrote last as current without reading it, as {@link SharedDataJobStore} does.
+ * A node takes the entry it wrote last as current without reading it ({@link LastWritten}).
  */
 public final class RedisJobStore implements JobStore {
   private static final LuaScript CREATE_JOB = LuaScript.load("/redis/create-job.lua");
   private static final LuaScript REPLACE_ENTRY = LuaScript.load("/redis/replace-entry.lua");
   private static final LuaScript REPLACE_FIELD = LuaScript.load("/redis/replace-field.lua");
-  /** Live jobs whose entry this node remembers; past it, it forgets them all (and reads them again). */
-  private static final int LAST_WRITTEN_LIMIT = 4096;
 
   private final RedisGateway redis;
   private final Clock clock;
   private final long retentionMillis;
-  /** The entry of each live job as this node last wrote it: the expected value of its next compare-and-set. */
-  private final Map<String, String> lastWritten = new ConcurrentHashMap<>();
+  private final LastWritten<String> lastWritten = new LastWritten<>();
 
   public RedisJobStore(RedisGateway redis, Clock clock, Duration retention) {
     this.redis = redis;
@@ -52,7 +47,7 @@ public final class RedisJobStore implements JobStore {
           if (created.toInteger() == 0) {
             return Future.failedFuture(new IllegalStateException("job " + job.id() + " exists"));
           }
-          remember(job.id(), encoded);
+          lastWritten.remember(job.id(), encoded);
           return Future.succeededFuture(new Appended(job, List.of(first)));
         });
   }
@@ -60,14 +55,7 @@ public final class RedisJobStore implements JobStore {
   /** The entry built again from the same record encodes to the same JSON, which the compare-and-set compares. */
   @Override
   public void expect(JobRecord job, JsonObject queuedData) {
-    remember(job.id(), JobEntry.first(job, JobEntry.firstEvent(job, queuedData)).encode());
-  }
-
-  private void remember(String id, String entry) {
-    if (lastWritten.size() >= LAST_WRITTEN_LIMIT) {
-      lastWritten.clear();
-    }
-    lastWritten.put(id, entry);
+    lastWritten.remember(job.id(), JobEntry.first(job, JobEntry.firstEvent(job, queuedData)).encode());
   }
 
   @Override
@@ -110,7 +98,7 @@ public final class RedisJobStore implements JobStore {
       Optional<JobEntry.Change> change = JobEntry.change(id, new JsonObject(stored), decide, clock.millis());
       if (change.isEmpty()) {
         if (known != null) {
-          lastWritten.remove(id, known);
+          lastWritten.forget(id, known);
           return change(id, decide);
         }
         return Future.succeededFuture(Optional.empty());
@@ -120,14 +108,14 @@ public final class RedisJobStore implements JobStore {
       List<String> args = List.of(stored, updated, String.valueOf(ended ? retentionMillis : 0));
       return reach(() -> redis.eval(REPLACE_ENTRY, List.of(entryKey(id)), args)).compose(written -> {
         if (written.toInteger() == 0) {
-          lastWritten.remove(id, stored);
+          lastWritten.forget(id, stored);
           return change(id, decide);
         }
         if (ended) {
-          lastWritten.remove(id);
+          lastWritten.forget(id);
           forgetLive(id);
         } else {
-          remember(id, updated);
+          lastWritten.remember(id, updated);
         }
         return Future.succeededFuture(Optional.of(change.get().appended()));
       });

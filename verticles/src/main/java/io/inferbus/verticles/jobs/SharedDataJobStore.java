@@ -7,8 +7,6 @@ import io.vertx.core.shareddata.SharedData;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.logging.Level;
@@ -33,8 +31,6 @@ public final class SharedDataJobStore implements JobStore {
   /** The entry's field holding a small result, written with the success. */
   private static final String RESULT = "result";
 
-  /** Live jobs whose entry this node remembers; past it, it forgets them all (and reads them again). */
-  private static final int LAST_WRITTEN_LIMIT = 4096;
 
   private static final Logger LOG = Logger.getLogger(SharedDataJobStore.class.getName());
 
@@ -42,8 +38,7 @@ public final class SharedDataJobStore implements JobStore {
   private final Clock clock;
   private final long retentionMillis;
   private final RetainedJobs retained;
-  /** The entry of each live job as this node last wrote it: the expected value of its next compare-and-set. */
-  private final Map<String, JsonObject> lastWritten = new ConcurrentHashMap<>();
+  private final LastWritten<JsonObject> lastWritten = new LastWritten<>();
 
   /** @param retainedBytes heap for ended jobs this node stored; beyond it the oldest are forgotten early */
   public SharedDataJobStore(SharedData sharedData, Clock clock, Duration retention, long retainedBytes) {
@@ -70,7 +65,7 @@ public final class SharedDataJobStore implements JobStore {
   /** Compare-and-set compares the stored bytes, and the entry built again from the same record encodes to the same JSON. */
   @Override
   public void expect(JobRecord job, JsonObject queuedData) {
-    remember(job.id(), JobEntry.first(job, JobEntry.firstEvent(job, queuedData)));
+    lastWritten.remember(job.id(), JobEntry.first(job, JobEntry.firstEvent(job, queuedData)));
   }
 
   @Override
@@ -119,7 +114,7 @@ public final class SharedDataJobStore implements JobStore {
       Optional<JobEntry.Change> change = entry == null ? Optional.empty() : JobEntry.change(id, entry, decide, clock.millis());
       if (change.isEmpty()) {
         if (known != null) {
-          lastWritten.remove(id, known);
+          lastWritten.forget(id, known);
           return change(id, decide, result);
         }
         return Future.succeededFuture(Optional.empty());
@@ -136,11 +131,11 @@ public final class SharedDataJobStore implements JobStore {
             }
             JobRecord job = change.get().appended().job();
             if (job.status().terminal()) {
-              lastWritten.remove(id);
+              lastWritten.forget(id);
               ended(jobs, id, updated);
               retained.ended(id, job.attempt(), clock.millis()).overBudget().forEach(this::forget);
             } else {
-              remember(id, updated);
+              lastWritten.remember(id, updated);
             }
             return Future.succeededFuture(Optional.of(change.get().appended()));
           });
@@ -156,24 +151,18 @@ public final class SharedDataJobStore implements JobStore {
    * entry read is what the loop decides on next, without reading it again.
    */
   private Future<Boolean> ownWriteLanded(AsyncMap<String, JsonObject> jobs, String id, JsonObject expected, JsonObject updated) {
-    lastWritten.remove(id, expected);
+    lastWritten.forget(id, expected);
     return jobs.get(id).map(current -> {
       if (current != null && current.encode().equals(updated.encode())) {
         return true;
       }
       if (current != null) {
-        remember(id, current);
+        lastWritten.remember(id, current);
       }
       return false;
     });
   }
 
-  private void remember(String id, JsonObject entry) {
-    if (lastWritten.size() >= LAST_WRITTEN_LIMIT) {
-      lastWritten.clear();
-    }
-    lastWritten.put(id, entry);
-  }
 
   /**
    * An ended job never changes again: start its retention time and forget what only live jobs

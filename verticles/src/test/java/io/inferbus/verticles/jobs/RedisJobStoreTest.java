@@ -25,9 +25,7 @@ class RedisJobStoreTest {
   void aHolderRecordedAfterTheJobsEndIsNotKept() {
     Vertx vertx = Vertx.vertx();
     try (RedisServer redis = RedisServer.start()) {
-      RedisConfig config = new RedisConfig(redis.url(), "inferbus-test-" + UUID.randomUUID() + ":", true, 2_000, 5, 1_000, 10);
-      RedisJobStore store = new RedisJobStore(RedisGateway.create(vertx, config, new SimpleMeterRegistry()).orElseThrow(), Clock.systemUTC(),
-          Duration.ofMinutes(5));
+      RedisJobStore store = store(vertx, config(redis));
       long now = System.currentTimeMillis();
       JobRequest request = new JobRequest("j1", Task.NOOP, "noop", Priority.NORMAL, now, now + 60_000, List.of("a"), null, 0, null);
       store.create(JobRecord.queued(request), request, new JsonObject().put("id", "j1").put("status", "queued"), "api").await();
@@ -58,11 +56,9 @@ class RedisJobStoreTest {
   void writersOnTwoNodesAppendInOneOrderWhateverEachRemembers() {
     Vertx vertx = Vertx.vertx();
     try (RedisServer redis = RedisServer.start()) {
-      RedisConfig config = new RedisConfig(redis.url(), "inferbus-test-" + UUID.randomUUID() + ":", true, 2_000, 5, 1_000, 10);
-      RedisJobStore api = new RedisJobStore(RedisGateway.create(vertx, config, new SimpleMeterRegistry()).orElseThrow(), Clock.systemUTC(),
-          Duration.ofMinutes(5));
-      RedisJobStore worker = new RedisJobStore(RedisGateway.create(vertx, config, new SimpleMeterRegistry()).orElseThrow(), Clock.systemUTC(),
-          Duration.ofMinutes(5));
+      RedisConfig config = config(redis);
+      RedisJobStore api = store(vertx, config);
+      RedisJobStore worker = store(vertx, config);
       long now = System.currentTimeMillis();
       JobRequest request = new JobRequest("j2", Task.NOOP, "noop", Priority.NORMAL, now, now + 60_000, List.of("a", "b"), null, 0, null);
       JobRecord job = JobRecord.queued(request);
@@ -89,6 +85,16 @@ class RedisJobStoreTest {
     } finally {
       vertx.close().await();
     }
+  }
+
+  /** A key prefix of its own, so each test sees only its jobs. */
+  private static RedisConfig config(RedisServer redis) {
+    return new RedisConfig(redis.url(), "inferbus-test-" + UUID.randomUUID() + ":", true, 2_000, 5, 1_000, 10);
+  }
+
+  /** A node's store: its own connection to Redis. */
+  private static RedisJobStore store(Vertx vertx, RedisConfig config) {
+    return new RedisJobStore(RedisGateway.create(vertx, config, new SimpleMeterRegistry()).orElseThrow(), Clock.systemUTC(), Duration.ofMinutes(5));
   }
 
   private static List<JobStore.Proposal> event(JobEventType type, JsonObject data) {
