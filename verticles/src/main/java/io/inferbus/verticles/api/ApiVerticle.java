@@ -6,6 +6,7 @@ import static io.inferbus.verticles.api.HttpReplies.respondError;
 import io.inferbus.verticles.access.RateLimiter;
 import io.inferbus.verticles.cache.JobClaims;
 import io.inferbus.verticles.cache.ResultCache;
+import io.inferbus.verticles.config.HttpServerDefaults;
 import io.inferbus.verticles.config.InferbusConfig;
 import io.inferbus.verticles.dispatch.JobDispatcher;
 import io.inferbus.verticles.jobs.JobJournal;
@@ -100,7 +101,7 @@ public final class ApiVerticle extends VerticleBase {
     metrics.watch("inferbus_open_streams", "SSE streams, waiting synchronous calls and bridge subscriptions open on this API node", streams::count);
     watchWorkersPerModel();
     String address = config.http().host() + ":" + config.http().port();
-    return vertx.createHttpServer()
+    return vertx.createHttpServer(HttpServerDefaults.options())
         .requestHandler(setupRouter())
         .listen(config.http().port(), config.http().host())
         .recover(failure -> Future.failedFuture(new IllegalStateException("cannot serve HTTP on " + address + " ("

@@ -1,5 +1,6 @@
 package io.inferbus.verticles.worker;
 
+import io.inferbus.verticles.config.HttpServerDefaults;
 import io.inferbus.verticles.config.InferbusConfig.ManagementConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -42,7 +43,7 @@ public final class ManagementVerticle extends VerticleBase {
       ctx.json(new JsonObject().put("status", ready ? "ready" : "not_ready").put("node", node).put("models", serving));
     }).onFailure(ctx::fail));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
-    return vertx.createHttpServer().requestHandler(router).listen(config.port(), config.host())
+    return vertx.createHttpServer(HttpServerDefaults.options()).requestHandler(router).listen(config.port(), config.host())
         .recover(failure -> Future.failedFuture(new IllegalStateException("cannot serve /health and /metrics on " + config.host() + ":"
             + config.port() + " (" + failure.getMessage() + "); choose another port with management.port / INFERBUS_MANAGEMENT_PORT"
             + " (each worker on a machine needs its own)")))
