@@ -69,7 +69,8 @@ public final class TurnsBenchmark {
         ClosedLoopLoad.median(results.get(1).stream().map(r -> r.apiCpuMillisPerJob() + r.workerCpuMillisPerJob()).toList()));
   }
 
-  private static Map<String, String> settings(String property) {
+  /** Environment variables from a system property {@code K=V,K2=V2}. */
+  static Map<String, String> settings(String property) {
     Map<String, String> env = new HashMap<>();
     for (String setting : System.getProperty(property, "").split(",")) {
       int equals = setting.indexOf('=');

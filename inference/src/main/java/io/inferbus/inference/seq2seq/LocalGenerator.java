@@ -16,12 +16,22 @@ public final class LocalGenerator implements AutoCloseable {
   /** One text's output. */
   public record Result(String text, int inputTokens, int generatedTokens, Sequence.Finish finish) {}
 
+  /** What the lanes did since the generator started: turns, live sequences summed over turns, and turn time. */
+  public record Turns(long turns, long liveSequences, long nanos) {
+    public Turns since(Turns earlier) {
+      return new Turns(turns - earlier.turns, liveSequences - earlier.liveSequences, nanos - earlier.nanos);
+    }
+  }
+
   private final Seq2SeqModel model;
   private final int pieceTokens;
   private final List<GenerationLane> lanes = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
   private final AtomicLong ids = new AtomicLong();
+  private final AtomicLong turns = new AtomicLong();
+  private final AtomicLong liveSequences = new AtomicLong();
+  private final AtomicLong turnNanos = new AtomicLong();
 
   /** @param pieceTokens longest input piece, in the model's tokens (UTF-8 bytes for a byte vocabulary) */
   public LocalGenerator(Seq2SeqModel model, GenerationLane.Limits limits, int pieceTokens) {
@@ -61,6 +71,10 @@ public final class LocalGenerator implements AutoCloseable {
     }
     lanes.forEach(GenerationLane::wake);
     return job.result;
+  }
+
+  public Turns turns() {
+    return new Turns(turns.get(), liveSequences.get(), turnNanos.get());
   }
 
   /** The default output budget: two bytes per input byte (Cyrillic takes two where Latin took one) and a margin. */
@@ -123,9 +137,12 @@ public final class LocalGenerator implements AutoCloseable {
     }
   }
 
-  private static final class Collector implements GenerationLane.Listener {
+  private final class Collector implements GenerationLane.Listener {
     @Override
     public void onTurn(List<GenerationLane.Emission> emissions, GenerationLane.TurnStats stats) {
+      turns.incrementAndGet();
+      liveSequences.addAndGet(stats.live());
+      turnNanos.addAndGet(stats.nanos());
       for (GenerationLane.Emission emission : emissions) {
         PieceOf of = (PieceOf) emission.sequence().owner();
         Job job = of.job();
