@@ -219,4 +219,54 @@ class TransliterationModelTest {
       thread.join(10_000);
     }
   }
+
+  /** Driven turn by turn on this thread, with no prefill thread: groups handed to it stay queued where the test can see them. */
+  @Test
+  void roomThatOpensWhileAGroupIsPrefilledIsHandedToTheNextGroupAtOnce() throws Exception {
+    java.util.ArrayDeque<Sequence> waiting = new java.util.ArrayDeque<>();
+    List<Integer> asked = new ArrayList<>();
+    GenerationLane lane = new GenerationLane(model, 0, new GenerationLane.Source() {
+      @Override
+      public List<Sequence> take(int maxSequences, int maxInputTokens) {
+        asked.add(maxSequences);
+        List<Sequence> taken = new ArrayList<>();
+        while (!waiting.isEmpty() && taken.size() < maxSequences) {
+          taken.add(waiting.poll());
+        }
+        return taken;
+      }
+
+      @Override
+      public int waiting() {
+        return waiting.size();
+      }
+    }, new GenerationLane.Listener() {
+      @Override
+      public void onTurn(List<GenerationLane.Emission> emissions, GenerationLane.TurnStats stats) {}
+
+      @Override
+      public void onFailure(List<Sequence> failed, Exception error) {}
+    }, new GenerationLane.Limits(8, 1024));
+    int[] ids = {0};
+    java.util.function.IntConsumer arrive = n -> {
+      for (int i = 0; i < n; i++) {
+        waiting.add(new Sequence(++ids[0], "s" + ids[0], model.codec().encode("dlinnoe predlozhenie"), 300, new int[0], model.codec().newDecoder()));
+      }
+    };
+
+    arrive.accept(2);
+    assertTrue(lane.turn());
+    assertEquals(2, lane.active(), "an idle lane prefills the first arrivals itself");
+    arrive.accept(3);
+    lane.turn();
+    assertEquals(5, lane.active(), "three more handed to the prefill thread");
+    arrive.accept(4);
+    lane.turn();
+    assertEquals(8, lane.active(), "the next group is taken while the first is still being prefilled");
+    assertEquals(1, waiting.size());
+    assertEquals(3, asked.get(asked.size() - 1), "no more than the room left");
+
+    assertEquals(6, lane.nextPrefillGroup().size(), "both queued groups are prefilled as one");
+    assertTrue(lane.nextPrefillGroup().isEmpty());
+  }
 }
