@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -175,21 +177,9 @@ class TransliterationModelTest {
     Sequence sequence = new Sequence(1, "long", model.codec().encode("dlinnoe slovo"), 300, new int[0], model.codec().newDecoder());
     AtomicInteger afterCancel = new AtomicInteger();
     CountDownLatch cancelled = new CountDownLatch(1);
-    List<Sequence> waiting = new CopyOnWriteArrayList<>(List.of(sequence));
+    Queue<Sequence> waiting = new ConcurrentLinkedQueue<>(List.of(sequence));
     GenerationLane[] lane = new GenerationLane[1];
-    lane[0] = new GenerationLane(model, 0, new GenerationLane.Source() {
-      @Override
-      public List<Sequence> take(int maxSequences, int maxInputTokens) {
-        List<Sequence> taken = List.copyOf(waiting);
-        waiting.clear();
-        return taken;
-      }
-
-      @Override
-      public int waiting() {
-        return waiting.size();
-      }
-    }, new GenerationLane.Listener() {
+    lane[0] = new GenerationLane(model, 0, takingFrom(waiting, new CopyOnWriteArrayList<>()), new GenerationLane.Listener() {
       @Override
       public void onTurn(List<GenerationLane.Emission> emissions, GenerationLane.TurnStats stats) {
         if (cancelled.getCount() == 0) {
@@ -223,24 +213,9 @@ class TransliterationModelTest {
   /** Driven turn by turn on this thread, with no prefill thread: groups handed to it stay queued where the test can see them. */
   @Test
   void roomThatOpensWhileAGroupIsPrefilledIsHandedToTheNextGroupAtOnce() throws Exception {
-    java.util.ArrayDeque<Sequence> waiting = new java.util.ArrayDeque<>();
+    Queue<Sequence> waiting = new ConcurrentLinkedQueue<>();
     List<Integer> asked = new ArrayList<>();
-    GenerationLane lane = new GenerationLane(model, 0, new GenerationLane.Source() {
-      @Override
-      public List<Sequence> take(int maxSequences, int maxInputTokens) {
-        asked.add(maxSequences);
-        List<Sequence> taken = new ArrayList<>();
-        while (!waiting.isEmpty() && taken.size() < maxSequences) {
-          taken.add(waiting.poll());
-        }
-        return taken;
-      }
-
-      @Override
-      public int waiting() {
-        return waiting.size();
-      }
-    }, new GenerationLane.Listener() {
+    GenerationLane lane = new GenerationLane(model, 0, takingFrom(waiting, asked), new GenerationLane.Listener() {
       @Override
       public void onTurn(List<GenerationLane.Emission> emissions, GenerationLane.TurnStats stats) {}
 
@@ -268,5 +243,25 @@ class TransliterationModelTest {
 
     assertEquals(6, lane.nextPrefillGroup().size(), "both queued groups are prefilled as one");
     assertTrue(lane.nextPrefillGroup().isEmpty());
+  }
+
+  /** A lane's source over {@code waiting}, in arrival order; {@code asked} records how many the lane asked for each time. */
+  private static GenerationLane.Source takingFrom(Queue<Sequence> waiting, List<Integer> asked) {
+    return new GenerationLane.Source() {
+      @Override
+      public List<Sequence> take(int maxSequences, int maxInputTokens) {
+        asked.add(maxSequences);
+        List<Sequence> taken = new ArrayList<>();
+        for (Sequence next; taken.size() < maxSequences && (next = waiting.poll()) != null; ) {
+          taken.add(next);
+        }
+        return taken;
+      }
+
+      @Override
+      public int waiting() {
+        return waiting.size();
+      }
+    };
   }
 }
