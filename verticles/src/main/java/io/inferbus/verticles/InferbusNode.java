@@ -27,7 +27,7 @@ import io.inferbus.verticles.jobs.InMemoryJobStore;
 import io.inferbus.verticles.jobs.JobStore;
 import io.inferbus.verticles.jobs.RecentEvents;
 import io.inferbus.verticles.jobs.RedisJobStore;
-import io.inferbus.verticles.jobs.SharedDataJobStore;
+import io.inferbus.verticles.jobs.HazelcastJobStore;
 import io.inferbus.verticles.metrics.JobMetrics;
 import io.inferbus.verticles.redis.RedisGateway;
 import io.inferbus.verticles.worker.BatchWorkerVerticle;
@@ -132,7 +132,7 @@ public final class InferbusNode {
     Optional<RedisGateway> redis = RedisGateway.create(vertx, config.redis(), registry);
     Duration retention = Duration.ofSeconds(config.jobs().retentionSeconds());
     JobStore store = config.redis().jobStore() ? new RedisJobStore(redis.orElseThrow(), clock, retention)
-        : cluster.isPresent() ? new SharedDataJobStore(vertx.sharedData(), clock, retention, config.jobs().retainedBytes())
+        : cluster.isPresent() ? new HazelcastJobStore(vertx, cluster.get().instance(), clock, retention, config.jobs().retainedBytes())
         : new InMemoryJobStore(clock, retention, config.jobs().retainedBytes());
     ResultCache cache = resultCache(config, redis, registry, clock);
     JobJournal journal = new JobJournal(vertx, store, new RecentEvents(clock, RECENT_JOBS, RECENT_JOBS_AGE), cache, metrics);

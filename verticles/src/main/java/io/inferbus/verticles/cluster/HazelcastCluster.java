@@ -122,6 +122,11 @@ public final class HazelcastCluster {
     return resolved.stream().distinct().toList();
   }
 
+  /** The member itself, for what Vert.x's shared data cannot express (entry processors, async compare-free writes). */
+  public HazelcastInstance instance() {
+    return instance;
+  }
+
   public HazelcastClusterManager clusterManager() {
     return new HazelcastClusterManager(instance);
   }

@@ -15,7 +15,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * Jobs in Redis, so they outlive every node: the same entries as {@link SharedDataJobStore}, one
+ * Jobs in Redis, so they outlive every node: the same entries as {@link HazelcastJobStore}, one
  * key per job changed by a compare-and-set script, results and requests in keys of their own and
  * holders in one hash. Any failure to reach Redis surfaces as {@link StoreUnavailableException}.
  * A node takes the entry it wrote last as current without reading it ({@link LastWritten}).

@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.inferbus.inference.Priority;
 import io.inferbus.inference.Task;
 import io.inferbus.verticles.jobs.JobStore.Proposal;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -13,23 +18,40 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Two stores over the same shared maps stand for two nodes: each remembers the entries it wrote
- * last and skips reading them before its next compare-and-set, so these tests make the other one
- * write in between and check that nothing is lost, doubled or let through on a stale view.
+ * Two stores over the same Hazelcast maps stand for two nodes writing one job: nothing is lost,
+ * doubled or let through on a stale view, and a change that Hazelcast runs a second time (its
+ * member left after writing it) is answered, not applied again.
  */
-class SharedDataJobStoreTest {
+class HazelcastJobStoreTest {
+  private static final Duration RETENTION = Duration.ofMinutes(5);
   private final Vertx vertx = Vertx.vertx();
-  private final SharedDataJobStore worker = new SharedDataJobStore(vertx.sharedData(), Clock.systemUTC(), Duration.ofMinutes(5), 1 << 20);
-  private final SharedDataJobStore api = new SharedDataJobStore(vertx.sharedData(), Clock.systemUTC(), Duration.ofMinutes(5), 1 << 20);
+  private final HazelcastInstance hazelcast = Hazelcast.newHazelcastInstance(alone());
+  private final HazelcastJobStore worker = new HazelcastJobStore(vertx, hazelcast, Clock.systemUTC(), RETENTION, 1 << 20);
+  private final HazelcastJobStore api = new HazelcastJobStore(vertx, hazelcast, Clock.systemUTC(), RETENTION, 1 << 20);
+
+  /** A member on loopback that looks for no other. */
+  private static Config alone() {
+    Config config = new Config().setClusterName("store-test-" + UUID.randomUUID());
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.setProperty("hazelcast.logging.type", "none");
+    JoinConfig join = config.getNetworkConfig().getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    config.getNetworkConfig().getInterfaces().setEnabled(true).addInterface("127.0.0.1");
+    return config;
+  }
 
   @AfterEach
   void close() {
     vertx.close().await();
+    hazelcast.shutdown();
   }
 
   private JobRequest request(String id) {
@@ -113,7 +135,7 @@ class SharedDataJobStoreTest {
   }
 
   @Test
-  void aWorkerThatTookAFirstAttemptAppendsAfterTheCreatedLogAndAWrongGuessIsMendedByReading() {
+  void aWorkerThatTookAFirstAttemptAppendsAfterTheCreatedLogAndIsRefusedOnceTheJobWasCancelled() {
     JobRequest fresh = request("j4");
     JobRecord job = JobRecord.queued(fresh);
     JsonObject queued = new JsonObject().put("id", "j4").put("status", "queued");
@@ -129,7 +151,7 @@ class SharedDataJobStoreTest {
     assertTrue(api.append("j5", JobStore.ANY_ATTEMPT, event(JobEventType.CANCELLED, new JsonObject().put("status", "cancelled"))).await().isPresent());
 
     assertEquals(Optional.empty(), worker.append("j5", 1, event(JobEventType.STARTED, new JsonObject().put("attempt", 1))).await(),
-        "the guess is stale: the job was cancelled, and the worker's write is refused");
+        "the job was cancelled, and the worker's write is refused");
     assertEquals(List.of("queued", "cancelled"), api.eventsAfter("j5", 0).await().stream().map(e -> e.type().wireName()).toList());
   }
 
@@ -161,5 +183,33 @@ class SharedDataJobStoreTest {
 
     api.assign(small, 1, "worker-2").await();
     assertEquals(List.of(), worker.assignments().await(), "a holder recorded after the job's end (a late hand-over answer) is not kept");
+  }
+
+  @Test
+  void aChangeRunASecondTimeAnswersWhatTheFirstRunAppendedAndAppendsNothing() {
+    create("j6");
+    IMap<String, String> jobs = hazelcast.getMap("inferbus.jobs");
+    long now = System.currentTimeMillis();
+    List<Proposal> started = event(JobEventType.STARTED, new JsonObject().put("attempt", 1));
+    String first = jobs.submitToKey("j6", JobEntryProcessors.Change.appending("change-1", 1, started, null, now, RETENTION.toMillis()))
+        .toCompletableFuture().join();
+    assertTrue(api.append("j6", 1, event(JobEventType.PROGRESS, new JsonObject().put("done", 1).put("total", 2))).await().isPresent(),
+        "another writer appends between the two runs");
+    String second = jobs.submitToKey("j6", JobEntryProcessors.Change.appending("change-1", 1, started, null, now, RETENTION.toMillis()))
+        .toCompletableFuture().join();
+
+    assertEquals(JobEntryProcessors.appended(first).events(), JobEntryProcessors.appended(second).events());
+    assertEquals(List.of("queued", "started", "progress"), api.eventsAfter("j6", 0).await().stream().map(e -> e.type().wireName()).toList());
+  }
+
+  @Test
+  void theChangeThatEndsAJobStartsItsRetentionTimeInTheSameWrite() {
+    create("j7");
+    IMap<String, String> jobs = hazelcast.getMap("inferbus.jobs");
+    assertEquals(Long.MAX_VALUE, jobs.getEntryView("j7").getTtl(), "a live job does not expire");
+
+    assertTrue(worker.append("j7", 1, event(JobEventType.FAILED, new JsonObject().put("status", "failed"))).await().isPresent());
+    assertEquals(RETENTION.toMillis(), jobs.getEntryView("j7").getTtl());
+    assertEquals(JobStatus.FAILED, api.get("j7").await().orElseThrow().status());
   }
 }
