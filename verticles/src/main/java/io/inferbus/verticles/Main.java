@@ -50,9 +50,22 @@ public final class Main implements Callable<Integer> {
 
   public static void main(String[] args) {
     System.setProperty("java.util.logging.manager", LogManagerUntilExit.class.getName());
+    keepCommonPoolThreads();
     int exit = new CommandLine(new Main()).setUsageHelpWidth(100).execute(args);
     if (exit != 0) {
       System.exit(exit);
+    }
+  }
+
+  /**
+   * With fewer than three cores the JDK's common pool has one thread, and then CompletableFuture
+   * and Hazelcast (whose asynchronous callbacks go there by default, Vert.x's shared maps among
+   * them) start a new thread for every callback instead. Set before anything touches the pool.
+   */
+  private static void keepCommonPoolThreads() {
+    String parallelism = "java.util.concurrent.ForkJoinPool.common.parallelism";
+    if (System.getProperty(parallelism) == null && Runtime.getRuntime().availableProcessors() < 3) {
+      System.setProperty(parallelism, "2");
     }
   }
 
