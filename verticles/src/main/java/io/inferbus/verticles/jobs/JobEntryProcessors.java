@@ -107,6 +107,8 @@ final class JobEntryProcessors {
     private String result;
     private long now;
     private long retentionMillis;
+    /** What this run wrote, for the backups: they store it rather than decide again. */
+    private transient Write written;
 
     public Change() {}
 
@@ -161,12 +163,15 @@ final class JobEntryProcessors {
       List<JobEvent> events = appended.events();
       remembered.add(new JsonArray().add(changeId).add(events.get(0).seq()).add(events.get(events.size() - 1).seq()));
       updated.put(APPLIED, remembered);
-      if (appended.job().status().terminal() && retentionMillis > 0) {
-        ((ExtendedMapEntry<String, String>) stored).setValue(updated.encode(), retentionMillis, TimeUnit.MILLISECONDS);
-      } else {
-        stored.setValue(updated.encode());
-      }
+      written = new Write(updated.encode(), appended.job().status().terminal() ? retentionMillis : 0);
+      written.process(stored);
       return answer(appended);
+    }
+
+    /** Null when this run changed nothing: then the backups have nothing to do either. */
+    @Override
+    public EntryProcessor<String, String, String> getBackupProcessor() {
+      return written;
     }
 
     private Optional<String> answerOfEarlierRun(String id, JsonObject entry, JsonArray applied) {
@@ -215,6 +220,41 @@ final class JobEntryProcessors {
       result = in.readString();
       now = in.readLong();
       retentionMillis = in.readLong();
+    }
+  }
+
+  /** Stores a value decided elsewhere, with its retention time when it has one. */
+  public static final class Write implements EntryProcessor<String, String, String>, DataSerializable {
+    private String value;
+    private long ttlMillis;
+
+    public Write() {}
+
+    Write(String value, long ttlMillis) {
+      this.value = value;
+      this.ttlMillis = ttlMillis;
+    }
+
+    @Override
+    public String process(Map.Entry<String, String> stored) {
+      if (ttlMillis > 0) {
+        ((ExtendedMapEntry<String, String>) stored).setValue(value, ttlMillis, TimeUnit.MILLISECONDS);
+      } else {
+        stored.setValue(value);
+      }
+      return null;
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      out.writeString(value);
+      out.writeLong(ttlMillis);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      value = in.readString();
+      ttlMillis = in.readLong();
     }
   }
 

@@ -212,4 +212,39 @@ class HazelcastJobStoreTest {
     assertEquals(RETENTION.toMillis(), jobs.getEntryView("j7").getTtl());
     assertEquals(JobStatus.FAILED, api.get("j7").await().orElseThrow().status());
   }
+
+  @Test
+  void theBackupHoldsEveryChangeSoTheJobOutlivesTheMemberThatOwnedIt() {
+    String cluster = "backup-test-" + UUID.randomUUID();
+    HazelcastInstance survivor = Hazelcast.newHazelcastInstance(joining(cluster));
+    HazelcastInstance owner = Hazelcast.newHazelcastInstance(joining(cluster));
+    try {
+      assertEquals(2, survivor.getCluster().getMembers().size(), "the second member joined");
+      HazelcastJobStore store = new HazelcastJobStore(vertx, survivor, Clock.systemUTC(), RETENTION, 1 << 20);
+      String id = IntStream.range(0, 1000).mapToObj(i -> "backed-up-" + i)
+          .filter(key -> survivor.getPartitionService().getPartition(key).getOwner().equals(owner.getCluster().getLocalMember()))
+          .findFirst().orElseThrow();
+      JobRecord job = JobRecord.queued(id, Task.EMBED, "m", Priority.NORMAL, 2, System.currentTimeMillis(), null);
+      store.create(job, request(id), new JsonObject().put("id", id).put("status", "queued"), "api").await();
+      assertTrue(store.append(id, 1, event(JobEventType.STARTED, new JsonObject().put("attempt", 1))).await().isPresent());
+      assertTrue(store.append(id, 1, event(JobEventType.FAILED, new JsonObject().put("status", "failed"))).await().isPresent());
+
+      owner.getLifecycleService().terminate();
+
+      assertEquals(List.of("queued", "started", "failed"), store.eventsAfter(id, 0).await().stream().map(e -> e.type().wireName()).toList());
+      IMap<String, String> jobs = survivor.getMap("inferbus.jobs");
+      assertEquals(RETENTION.toMillis(), jobs.getEntryView(id).getTtl(), "the backup kept the retention time too");
+    } finally {
+      owner.getLifecycleService().terminate();
+      survivor.getLifecycleService().terminate();
+    }
+  }
+
+  /** A member on loopback that joins the others of {@code cluster}. */
+  private static Config joining(String cluster) {
+    Config config = alone().setClusterName(cluster);
+    config.setProperty("hazelcast.wait.seconds.before.join", "0");
+    config.getNetworkConfig().getJoin().getTcpIpConfig().setEnabled(true).addMember("127.0.0.1");
+    return config;
+  }
 }
