@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -46,6 +47,8 @@ public final class HazelcastJobStore implements JobStore {
   private final Clock clock;
   private final long retentionMillis;
   private final RetainedJobs retained;
+  private final String changeIds = UUID.randomUUID() + "#";
+  private final AtomicLong changesMade = new AtomicLong();
 
   /** @param retainedBytes heap for ended jobs this node stored; beyond it the oldest are forgotten early */
   public HazelcastJobStore(Vertx vertx, HazelcastInstance hazelcast, Clock clock, Duration retention, long retainedBytes) {
@@ -106,8 +109,9 @@ public final class HazelcastJobStore implements JobStore {
     return change(id, JobEntryProcessors.Change.requeueing(changeId(), attempt, reason, clock.millis()));
   }
 
-  private static String changeId() {
-    return UUID.randomUUID().toString();
+  /** Unique across nodes and restarts without a secure random number per change. */
+  private String changeId() {
+    return changeIds + changesMade.incrementAndGet();
   }
 
   private Future<Optional<Appended>> change(String id, JobEntryProcessors.Change change) {

@@ -11,7 +11,8 @@ import java.util.function.Function;
 
 /**
  * A job as every store keeps it, one JSON entry {@code {"job": record, "events": [...]}}, and the
- * rules for changing it, so that each store only has to supply an atomic compare-and-set.
+ * rules for changing it, so that each store only has to apply them atomically (a compare-and-set, or a
+ * change run where the entry lives).
  */
 final class JobEntry {
   /** The entry to write in place of the one read, and what the change added. */
