@@ -66,7 +66,7 @@ public final class HazelcastJobStore implements JobStore {
   public Future<Appended> create(JobRecord job, JobRequest request, JsonObject queuedData, String holder) {
     JobEvent first = JobEntry.firstEvent(job, queuedData);
     String entry = JobEntry.first(job, first).encode();
-    Future<Boolean> stored = onContext(jobs.submitToKey(job.id(), new JobEntryProcessors.CreateIfAbsent(entry)));
+    Future<Boolean> stored = onContext(jobs.submitToKey(job.id(), JobEntryProcessors.SetIf.absent(entry)));
     Future<Void> requestApart = isSmall(request) ? Future.succeededFuture() : onContext(requests.setAsync(job.id(), request.toJson().encode()));
     Future<Void> assigned = onContext(assignments.setAsync(job.id(), holder(request, job.attempt(), holder)));
     return Future.all(requestApart, assigned, stored)
@@ -77,16 +77,7 @@ public final class HazelcastJobStore implements JobStore {
 
   @Override
   public Future<Optional<JobRecord>> get(String id) {
-    return entry(id).compose(entry -> {
-      if (entry.isEmpty()) {
-        return Future.succeededFuture(Optional.empty());
-      }
-      JobRecord job = JobEntry.job(entry.get());
-      if (job.status() != JobStatus.SUCCEEDED) {
-        return Future.succeededFuture(Optional.of(job));
-      }
-      return result(entry.get(), id, job.attempt()).map(result -> Optional.of(job.withResult(result)));
-    });
+    return entry(id).compose(entry -> JobEntry.job(entry, job -> result(entry.get(), id, job.attempt())));
   }
 
   @Override
@@ -164,12 +155,7 @@ public final class HazelcastJobStore implements JobStore {
 
   @Override
   public Future<List<JobEvent>> eventsAfter(String id, long seq) {
-    return entry(id).compose(entry -> {
-      List<JobEvent> events = entry.map(e -> JobEntry.eventsAfter(e, seq)).orElse(List.of());
-      return JobEntry.endsWithResult(events)
-          ? result(entry.get(), id, JobEntry.job(entry.get()).attempt()).map(result -> JobEntry.withResult(events, result))
-          : Future.succeededFuture(events);
-    });
+    return entry(id).compose(entry -> JobEntry.eventsAfter(entry, seq, job -> result(entry.get(), id, job.attempt())));
   }
 
   private Future<Optional<JsonObject>> entry(String id) {
@@ -189,7 +175,7 @@ public final class HazelcastJobStore implements JobStore {
   /** A small request rides with its holder (one write instead of two, and one removal at the end); a large one has a map of its own. */
   @Override
   public Future<Void> assign(JobRequest request, int attempt, String node) {
-    return onContext(assignments.submitToKey(request.id(), new JobEntryProcessors.ReplaceIfPresent(holder(request, attempt, node)))).mapEmpty();
+    return onContext(assignments.submitToKey(request.id(), JobEntryProcessors.SetIf.present(holder(request, attempt, node)))).mapEmpty();
   }
 
   private static String holder(JobRequest request, int attempt, String node) {

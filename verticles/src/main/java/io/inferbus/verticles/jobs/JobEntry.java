@@ -2,6 +2,7 @@ package io.inferbus.verticles.jobs;
 
 import io.inferbus.verticles.jobs.JobStore.Appended;
 import io.inferbus.verticles.jobs.JobStore.Proposal;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -76,6 +77,22 @@ final class JobEntry {
         ? List.of()
         : List.of(new Proposal(JobEventType.QUEUED,
             new JsonObject().put("id", id).put("status", "queued").put("attempt", attempt + 1).put("reason", reason)));
+  }
+
+  /** The job of a stored entry (empty when there is none), a succeeded one with its result as {@code result} reads it. */
+  static Future<Optional<JobRecord>> job(Optional<JsonObject> entry, Function<JobRecord, Future<JsonObject>> result) {
+    if (entry.isEmpty()) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    JobRecord job = job(entry.get());
+    return job.status() != JobStatus.SUCCEEDED ? Future.succeededFuture(Optional.of(job))
+        : result.apply(job).map(read -> Optional.of(job.withResult(read)));
+  }
+
+  /** The stored entry's events numbered above {@code seq}, a final success carrying the result as {@code result} reads it. */
+  static Future<List<JobEvent>> eventsAfter(Optional<JsonObject> entry, long seq, Function<JobRecord, Future<JsonObject>> result) {
+    List<JobEvent> events = entry.map(e -> eventsAfter(e, seq)).orElse(List.of());
+    return endsWithResult(events) ? result.apply(job(entry.get())).map(read -> withResult(events, read)) : Future.succeededFuture(events);
   }
 
   /** The events numbered above {@code seq}. */

@@ -33,49 +33,32 @@ final class JobEntryProcessors {
 
   private JobEntryProcessors() {}
 
-  /** Stores the entry unless the key has one; answers whether it did. */
-  public static final class CreateIfAbsent implements EntryProcessor<String, String, Boolean>, DataSerializable {
-    private String entry;
-
-    public CreateIfAbsent() {}
-
-    CreateIfAbsent(String entry) {
-      this.entry = entry;
-    }
-
-    @Override
-    public Boolean process(Map.Entry<String, String> stored) {
-      if (stored.getValue() != null) {
-        return false;
-      }
-      stored.setValue(entry);
-      return true;
-    }
-
-    @Override
-    public void writeData(ObjectDataOutput out) throws IOException {
-      out.writeString(entry);
-    }
-
-    @Override
-    public void readData(ObjectDataInput in) throws IOException {
-      entry = in.readString();
-    }
-  }
-
-  /** Replaces a value that is there; an absent one (its job ended) stays absent. */
-  public static final class ReplaceIfPresent implements EntryProcessor<String, String, Boolean>, DataSerializable {
+  /**
+   * Stores a value only where the key has none (a new job) or only where it has one (a live job's
+   * holder, which must not come back after the job's end); answers whether it did.
+   */
+  public static final class SetIf implements EntryProcessor<String, String, Boolean>, DataSerializable {
+    private boolean present;
     private String value;
 
-    public ReplaceIfPresent() {}
+    public SetIf() {}
 
-    ReplaceIfPresent(String value) {
+    private SetIf(boolean present, String value) {
+      this.present = present;
       this.value = value;
     }
 
+    static SetIf absent(String value) {
+      return new SetIf(false, value);
+    }
+
+    static SetIf present(String value) {
+      return new SetIf(true, value);
+    }
+
     @Override
     public Boolean process(Map.Entry<String, String> stored) {
-      if (stored.getValue() == null) {
+      if ((stored.getValue() != null) != present) {
         return false;
       }
       stored.setValue(value);
@@ -84,11 +67,13 @@ final class JobEntryProcessors {
 
     @Override
     public void writeData(ObjectDataOutput out) throws IOException {
+      out.writeBoolean(present);
       out.writeString(value);
     }
 
     @Override
     public void readData(ObjectDataInput in) throws IOException {
+      present = in.readBoolean();
       value = in.readString();
     }
   }

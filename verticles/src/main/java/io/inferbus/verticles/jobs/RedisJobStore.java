@@ -60,16 +60,7 @@ public final class RedisJobStore implements JobStore {
 
   @Override
   public Future<Optional<JobRecord>> get(String id) {
-    return entry(id).compose(entry -> {
-      if (entry.isEmpty()) {
-        return Future.succeededFuture(Optional.empty());
-      }
-      JobRecord job = JobEntry.job(entry.get());
-      if (job.status() != JobStatus.SUCCEEDED) {
-        return Future.succeededFuture(Optional.of(job));
-      }
-      return result(id, job.attempt()).map(result -> Optional.of(job.withResult(result)));
-    });
+    return entry(id).compose(entry -> JobEntry.job(entry, job -> result(id, job.attempt())));
   }
 
   @Override
@@ -139,10 +130,7 @@ public final class RedisJobStore implements JobStore {
 
   @Override
   public Future<List<JobEvent>> eventsAfter(String id, long seq) {
-    return entry(id).compose(entry -> {
-      List<JobEvent> events = entry.map(e -> JobEntry.eventsAfter(e, seq)).orElse(List.of());
-      return JobEntry.endsWithResult(events) ? result(id, JobEntry.job(entry.get()).attempt()).map(result -> JobEntry.withResult(events, result)) : Future.succeededFuture(events);
-    });
+    return entry(id).compose(entry -> JobEntry.eventsAfter(entry, seq, job -> result(id, job.attempt())));
   }
 
   @Override
