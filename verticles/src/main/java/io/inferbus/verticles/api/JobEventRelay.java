@@ -6,6 +6,7 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.Message;
 import io.inferbus.verticles.jobs.JobEvent;
+import io.inferbus.verticles.jobs.JobEventBatch;
 
 /**
  * Hands every job event that reaches this node to the node's own followers of that job
@@ -23,11 +24,20 @@ public final class JobEventRelay extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    return vertx.eventBus().<JobEvent>consumer(BusAddresses.JOB_EVENTS, this::handToFollowers).completion();
+    return vertx.eventBus().consumer(BusAddresses.JOB_EVENTS, this::handToFollowers).completion();
   }
 
-  private void handToFollowers(Message<JobEvent> event) {
-    recent.seen(event.body());
-    followers.hand(event.body());
+  /** A change's events come as one {@link JobEventBatch}; a queued job's position as a lone event. */
+  private void handToFollowers(Message<Object> message) {
+    if (message.body() instanceof JobEventBatch batch) {
+      batch.events().forEach(this::handToFollowers);
+    } else {
+      handToFollowers((JobEvent) message.body());
+    }
+  }
+
+  private void handToFollowers(JobEvent event) {
+    recent.seen(event);
+    followers.hand(event);
   }
 }

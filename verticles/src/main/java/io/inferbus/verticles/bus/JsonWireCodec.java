@@ -1,6 +1,7 @@
 package io.inferbus.verticles.bus;
 
 import io.inferbus.verticles.jobs.JobEvent;
+import io.inferbus.verticles.jobs.JobEventBatch;
 import io.inferbus.verticles.jobs.JobRequest;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBus;
@@ -28,10 +29,15 @@ public final class JsonWireCodec<T> implements MessageCodec<T, T> {
   public static void registerAll(EventBus bus) {
     bus.registerDefaultCodec(JobEvent.class, forJobEvents());
     bus.registerDefaultCodec(JobRequest.class, forWork());
+    bus.registerDefaultCodec(JobEventBatch.class, forJobEventBatches());
   }
 
   static JsonWireCodec<JobEvent> forJobEvents() {
     return new JsonWireCodec<>("inferbus-job-event", JobEvent::toJson, JobEvent::fromJson);
+  }
+
+  static JsonWireCodec<JobEventBatch> forJobEventBatches() {
+    return new JsonWireCodec<>("inferbus-job-event-batch", JobEventBatch::toJson, JobEventBatch::fromJson);
   }
 
   static JsonWireCodec<JobRequest> forWork() {

@@ -56,7 +56,7 @@ public final class JobJournal {
         .map(appended -> {
           recent.opened(job.id());
           metrics.submitted(appended.job());
-          appended.events().forEach(event -> publish(event, null, appended.job().traceparent()));
+          publish(appended.events(), null, appended.job().traceparent());
           return appended.job();
         });
   }
@@ -156,26 +156,27 @@ public final class JobJournal {
         } else if (event.type().terminal()) {
           metrics.finished(a.job());
         }
-        publish(event, result, a.job().traceparent());
       }
+      publish(a.events(), result, a.job().traceparent());
       return a.job();
     }));
   }
 
   /**
-   * Events travel whole, except a large result: its {@code succeeded} event goes as a notice and
-   * listeners read the result from the store, so it is not copied to every node that listens.
+   * The events of one change leave as one message. Events travel whole, except a large result: its
+   * {@code succeeded} event goes as a notice and listeners read the result from the store, so it is
+   * not copied to every node that listens.
    */
-  private void publish(JobEvent event, JsonObject result, String traceparent) {
-    JobEvent message = event.type() != JobEventType.SUCCEEDED ? event
+  private void publish(List<JobEvent> events, JsonObject result, String traceparent) {
+    List<JobEvent> messages = events.stream().map(event -> event.type() != JobEventType.SUCCEEDED ? event
         : result != null && isSmall(result) ? new JobEvent(event.jobId(), event.seq(), event.type(), event.data().copy().put("result", result), event.at())
-        : event.notice();
+        : event.notice()).toList();
     DeliveryOptions options = new DeliveryOptions();
     if (traceparent != null) {
       options.addHeader(Traceparent.HEADER, traceparent);
     }
-    recent.seen(message);
-    vertx.eventBus().publish(BusAddresses.JOB_EVENTS, message, options);
+    messages.forEach(recent::seen);
+    vertx.eventBus().publish(BusAddresses.JOB_EVENTS, messages.size() == 1 ? messages.get(0) : new JobEventBatch(messages), options);
   }
 
   static boolean isSmall(JsonObject result) {

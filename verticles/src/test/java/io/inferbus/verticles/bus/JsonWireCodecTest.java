@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.inferbus.inference.Priority;
 import io.inferbus.inference.Task;
 import io.inferbus.verticles.jobs.JobEvent;
+import io.inferbus.verticles.jobs.JobEventBatch;
 import io.inferbus.verticles.jobs.JobEventType;
 import io.inferbus.verticles.jobs.JobRequest;
 import io.vertx.core.buffer.Buffer;
@@ -53,5 +54,13 @@ class JsonWireCodecTest {
     assertSame(queued, JsonWireCodec.forJobEvents().transform(queued));
     JobRequest request = new JobRequest("job-5", Task.EMBED, "m", Priority.LOW, 1L, 2L, List.of("x"), null, 0, null);
     assertSame(request, JsonWireCodec.forWork().transform(request));
+  }
+
+  @Test
+  void theEventsOfOneChangeCrossAsOneMessageInTheirOrder() {
+    JobEventBatch batch = new JobEventBatch(List.of(
+        new JobEvent("job-6", 3, JobEventType.PROGRESS, new JsonObject().put("done", 1).put("total", 1), 5L),
+        new JobEvent("job-6", 4, JobEventType.SUCCEEDED, new JsonObject().put("status", "succeeded").put("result", new JsonObject().put("texts", new JsonArray().add("мир"))), 5L)));
+    assertEquals(batch, overTheWire(JsonWireCodec.forJobEventBatches(), batch));
   }
 }
