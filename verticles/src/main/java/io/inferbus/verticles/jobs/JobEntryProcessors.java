@@ -244,18 +244,11 @@ final class JobEntryProcessors {
   }
 
   private static String answer(Appended appended) {
-    JsonArray events = new JsonArray();
-    appended.events().forEach(event -> events.add(event.toJson()));
-    return new JsonObject().put("job", appended.job().toStored()).put("events", events).encode();
+    return new JsonObject().put("job", appended.job().toStored()).put("events", JobEvent.toJson(appended.events())).encode();
   }
 
   static Appended appended(String answer) {
     JsonObject json = new JsonObject(answer);
-    List<JobEvent> events = new ArrayList<>();
-    JsonArray encoded = json.getJsonArray("events");
-    for (int i = 0; i < encoded.size(); i++) {
-      events.add(JobEvent.fromJson(encoded.getJsonObject(i)));
-    }
-    return new Appended(JobRecord.fromStored(json.getJsonObject("job")), events);
+    return new Appended(JobRecord.fromStored(json.getJsonObject("job")), JobEvent.fromJson(json.getJsonArray("events")));
   }
 }

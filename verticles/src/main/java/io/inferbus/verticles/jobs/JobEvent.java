@@ -1,6 +1,9 @@
 package io.inferbus.verticles.jobs;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One entry of a job's event log; {@code seq} counts from 1 within the job, and is 0 for news kept out
@@ -24,6 +27,21 @@ public record JobEvent(String jobId, long seq, JobEventType type, JsonObject dat
 
   public boolean isNotice() {
     return data == null;
+  }
+
+  /** Events in order, as they travel together (one change's events, a store's answer). */
+  public static JsonArray toJson(List<JobEvent> events) {
+    JsonArray encoded = new JsonArray();
+    events.forEach(event -> encoded.add(event.toJson()));
+    return encoded;
+  }
+
+  public static List<JobEvent> fromJson(JsonArray encoded) {
+    List<JobEvent> events = new ArrayList<>(encoded.size());
+    for (int i = 0; i < encoded.size(); i++) {
+      events.add(fromJson(encoded.getJsonObject(i)));
+    }
+    return List.copyOf(events);
   }
 
   public static JobEvent fromJson(JsonObject json) {
