@@ -44,6 +44,26 @@ final class LogSetup {
   private static final Pattern ROUTINE = Pattern.compile(
       "Not Member!|blacklist|Connection.*(closed|refused|reset)|is suspected to be dead|Removing connection|"
           + "Member .* is not a member|TargetNotMemberException|Invocation.*timed out|No connection for|HazelcastInstanceNotActive");
+  /**
+   * Vert.x's lines when a peer goes away: a killed member's event-bus connection ends in a reset
+   * (logged as an error), and messages already on their way to it try to reconnect until Hazelcast
+   * removes the member; a client that drops its connection ends the same way.
+   */
+  private static final Pattern ROUTINE_VERTX = Pattern.compile("^Connection reset$|^Connecting to server .* failed");
+
+  /** Whether a library's line only reports a peer that went away (it is left out of the log). */
+  static boolean routine(LogRecord record) {
+    String logger = record.getLoggerName();
+    String message = record.getMessage();
+    if (logger == null || message == null) {
+      return false;
+    }
+    if (logger.startsWith("com.hazelcast")) {
+      return record.getLevel().intValue() < Level.SEVERE.intValue() && ROUTINE.matcher(message).find();
+    }
+    return (logger.equals("io.vertx.core.net.impl.ConnectionBase") || logger.equals("io.vertx.core.eventbus.impl.clustered.ClusteredEventBus"))
+        && ROUTINE_VERTX.matcher(message).find();
+  }
 
   private static Logger level(String name, Level level) {
     Logger logger = Logger.getLogger(name);
@@ -62,8 +82,7 @@ final class LogSetup {
     if (config.debug()) {
       OWN.setLevel(Level.FINE);
     }
-    Filter quiet = record -> !(record.getLoggerName() != null && record.getLoggerName().startsWith("com.hazelcast")
-        && record.getLevel().intValue() < Level.SEVERE.intValue() && record.getMessage() != null && ROUTINE.matcher(record.getMessage()).find());
+    Filter quiet = record -> !routine(record);
     for (Handler handler : root.getHandlers()) {
       handler.setFormatter(formatter);
       handler.setFilter(quiet);
