@@ -91,16 +91,23 @@ final class JobIntake {
       JobRequest request = request(submission, key);
       Future<Optional<String>> leader = key == null ? Future.succeededFuture(Optional.empty())
           : claims.claim(key, request.id(), submission.deadlineMs());
-      return leader.compose(leading -> journal.open(request, nodeId).onSuccess(opened -> {
-        JobLog.event(LOG, request.id(), request.traceparent(), () -> "accepted: " + request.task().wireName() + " on " + model + ", "
-            + request.inputs().size() + " input(s), priority " + request.priority().wireName()
-            + (leading.isPresent() ? ", following identical job " + leading.get() : ""));
-        if (leading.isPresent()) {
-          follow(leading.get(), request, opened);
-        } else {
-          dispatcher.dispatch(request, opened.attempt());
+      return leader.compose(leading -> {
+        boolean sentWhileRecorded = leading.isEmpty() && journal.sendsBeforeCreated(request);
+        Future<JobRecord> recorded = journal.open(request, nodeId);
+        if (sentWhileRecorded) {
+          dispatcher.dispatchWhileRecorded(request, recorded);
         }
-      }));
+        return recorded.onSuccess(opened -> {
+          JobLog.event(LOG, request.id(), request.traceparent(), () -> "accepted: " + request.task().wireName() + " on " + model + ", "
+              + request.inputs().size() + " input(s), priority " + request.priority().wireName()
+              + (leading.isPresent() ? ", following identical job " + leading.get() : ""));
+          if (leading.isPresent()) {
+            follow(leading.get(), request, opened);
+          } else if (!sentWhileRecorded) {
+            dispatcher.dispatch(request, opened.attempt());
+          }
+        });
+      });
     });
   }
 

@@ -31,6 +31,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * This node's queue of jobs waiting for a worker, one lane per model. Jobs wait here, ordered by
@@ -81,6 +82,8 @@ public final class JobDispatcher extends VerticleBase {
   private final String self;
   private final Clock clock;
   private final Map<String, Lane> lanes = new HashMap<>();
+  /** New jobs sent while their record is being written, until it is. */
+  private final Map<String, Future<?>> recording = new ConcurrentHashMap<>();
 
   public JobDispatcher(JobJournal journal, DispatchConfig config, SchedulingConfig scheduling, JobMetrics metrics, List<String> models,
       String self, Clock clock) {
@@ -141,6 +144,29 @@ public final class JobDispatcher extends VerticleBase {
     enqueue(new Waiting(request, attempt, 0));
   }
 
+  /**
+   * Queues a new job whose record is still being written (see {@code JobStore#sendsBeforeCreated}):
+   * it may go to a worker meanwhile, but what this dispatcher writes about it (its holder, expiry,
+   * failure or next attempt) waits for the record. A job whose record could not be written leaves
+   * the queue; one already sent runs to no one's notice, the client having been refused.
+   */
+  public void dispatchWhileRecorded(JobRequest request, Future<?> recorded) {
+    recording.put(request.id(), recorded);
+    recorded.onComplete(done -> {
+      recording.remove(request.id());
+      if (done.failed()) {
+        forget(request.id());
+      }
+    });
+    dispatch(request, 1);
+  }
+
+  /** Completes once the job's record is written: at once, unless it is still being written. */
+  private Future<Void> recorded(String jobId) {
+    Future<?> written = recording.get(jobId);
+    return written == null ? Future.succeededFuture() : written.mapEmpty();
+  }
+
   private void enqueue(Waiting job) {
     JobRequest request = job.request();
     int attempt = job.attempt();
@@ -179,7 +205,7 @@ public final class JobDispatcher extends VerticleBase {
       }
     }
     JobLog.event(LOG, id, null, () -> "expired: still queued at its deadline");
-    journal.expire(id, attempt);
+    recorded(id).onSuccess(v -> journal.expire(id, attempt));
   }
 
   private void handleCredit(Lane lane, Message<JsonObject> message) {
@@ -226,7 +252,7 @@ public final class JobDispatcher extends VerticleBase {
           Outcome handOver = outcome.succeeded() ? outcome.result() : new Outcome(null, outcome.cause());
           if (handOver.reply() != null && BusAddresses.TAKEN.equals(handOver.reply().getString("status"))) {
             JobLog.event(LOG, request.id(), request.traceparent(), () -> "handed to worker " + node + " (attempt " + job.attempt() + ")");
-            journal.hold(request, job.attempt(), node);
+            recorded(request.id()).onSuccess(v -> journal.hold(request, job.attempt(), node));
             takeCredit(lane, handOver.reply());
           } else if (handOver.reply() != null) {
             takeCredit(lane, handOver.reply().put("free", 0));
@@ -262,8 +288,8 @@ public final class JobDispatcher extends VerticleBase {
     if (tries >= config.attempts()) {
       JobLog.log(LOG, java.util.logging.Level.INFO, request.id(), request.traceparent(),
           () -> "no worker of " + request.model() + " confirmed the job in " + tries + " tries: it fails with no_worker");
-      journal.fail(request.id(), job.attempt(), ErrorCode.NO_WORKER,
-          "no worker of model '" + request.model() + "' confirmed the job in " + tries + " tries");
+      recorded(request.id()).onSuccess(v -> journal.fail(request.id(), job.attempt(), ErrorCode.NO_WORKER,
+          "no worker of model '" + request.model() + "' confirmed the job in " + tries + " tries"));
       return;
     }
     Future<Integer> attempt = timedOut(failure) ? nextAttempt(request, job.attempt()) : Future.succeededFuture(job.attempt());
@@ -281,7 +307,7 @@ public final class JobDispatcher extends VerticleBase {
 
   /** The job's next attempt, held by this node; 0 when the job has ended or someone else took it back meanwhile. */
   private Future<Integer> nextAttempt(JobRequest request, int attempt) {
-    return journal.requeue(request.id(), attempt, "handover_timeout").compose(requeued -> requeued
+    return recorded(request.id()).compose(v -> journal.requeue(request.id(), attempt, "handover_timeout")).compose(requeued -> requeued
         .map(job -> journal.hold(request, job.attempt(), self).map(v -> job.attempt()))
         .orElseGet(() -> Future.succeededFuture(0)));
   }

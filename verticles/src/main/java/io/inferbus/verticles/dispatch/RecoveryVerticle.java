@@ -18,10 +18,14 @@ import java.util.logging.Logger;
  * held are dispatched again. A periodic sweep catches what a single event can miss (a holder
  * recorded just after its node left, a member lost while this node was starting); it leaves a node
  * that has been gone for less than one sweep to the membership event, which handles it at once.
+ * Finding holders reads every job the store keeps, so the sweep runs only for a while after this
+ * node started and after each departure, when there is something to catch.
  */
 public final class RecoveryVerticle extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(RecoveryVerticle.class.getName());
   private static final long RESYNC_AGAIN_MILLIS = 2_000;
+  /** Late writes (Hazelcast retries an operation for up to a minute) land well within this many sweeps. */
+  private static final int SWEEPS_AFTER_A_CHANGE = 12;
 
   private final HazelcastCluster cluster;
   private final JobRecovery recovery;
@@ -29,6 +33,7 @@ public final class RecoveryVerticle extends VerticleBase {
   private final long sweepMillis;
   private final Clock clock;
   private final Map<String, Long> missingSince = new HashMap<>();
+  private long sweepUntil;
 
   public RecoveryVerticle(HazelcastCluster cluster, JobRecovery recovery, WorkerDirectory directory, long sweepMillis, Clock clock) {
     this.cluster = cluster;
@@ -41,11 +46,17 @@ public final class RecoveryVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     cluster.onMemberLeft(node -> context.runOnContext(v -> handleMemberLeft(node)));
+    keepSweeping();
     vertx.setPeriodic(sweepMillis, t -> sweepOrphans());
     return Future.succeededFuture();
   }
 
+  private void keepSweeping() {
+    sweepUntil = clock.millis() + SWEEPS_AFTER_A_CHANGE * sweepMillis;
+  }
+
   private void handleMemberLeft(String node) {
+    keepSweeping();
     long began = System.nanoTime();
     resyncFeeds();
     vertx.setTimer(RESYNC_AGAIN_MILLIS, t -> resyncFeeds());
@@ -66,6 +77,9 @@ public final class RecoveryVerticle extends VerticleBase {
   private void sweepOrphans() {
     Set<String> members = cluster.members();
     long now = clock.millis();
+    if (now > sweepUntil) {
+      return;
+    }
     missingSince.entrySet().removeIf(e -> members.contains(e.getKey()) || now - e.getValue() > 100 * sweepMillis);
     Predicate<String> goneSinceLastSweep = node -> !members.contains(node) && now - missingSince.computeIfAbsent(node, n -> now) >= sweepMillis;
     directory.forget(goneSinceLastSweep)

@@ -9,6 +9,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,21 +23,20 @@ import java.util.logging.Logger;
 
 /**
  * Jobs of a clustered node, in Hazelcast maps (with backups); a node alone uses
- * {@link InMemoryJobStore}. Each job is one entry of JSON text, {job, events}, changed by an entry
- * processor ({@link JobEntryProcessors}) on the member that owns it: concurrent writers on any node
- * append in one order, and a change costs one non-blocking round trip. A live job's holder and, when
- * small, its request share an entry of the assignments map (what recovery reads); large results and
- * requests live in maps of their own.
+ * {@link InMemoryJobStore}. Each job is one entry of JSON text, {holder, job, events, request},
+ * changed by an entry processor ({@link JobEntryProcessors}) on the member that owns it: concurrent
+ * writers on any node append in one order, and a change costs one non-blocking round trip. A live
+ * job's holder and small request ride in its entry, so creating a job, handing it to a worker and
+ * ending it touch no other map; large results and requests live in maps of their own.
  */
 public final class HazelcastJobStore implements JobStore {
   private static final String JOBS = "inferbus.jobs";
   private static final String RESULTS = "inferbus.results";
   private static final String REQUESTS = "inferbus.requests";
-  private static final String ASSIGNMENTS = "inferbus.assignments";
-  /** The assignment's field holding a small request. */
-  private static final String REQUEST = "request";
-  /** Requests whose inputs hold up to this many characters in all ride with the job's holder. */
+  /** Requests whose inputs hold up to this many characters in all ride in the job's entry. */
   private static final int INLINE_REQUEST_CHARS = 2048;
+  /** Far more jobs than a node takes while one creation is on its way. */
+  private static final int FIRST_ENTRIES_KEPT = 10_000;
 
   private static final Logger LOG = Logger.getLogger(HazelcastJobStore.class.getName());
 
@@ -43,12 +44,21 @@ public final class HazelcastJobStore implements JobStore {
   private final IMap<String, String> jobs;
   private final IMap<String, String> results;
   private final IMap<String, String> requests;
-  private final IMap<String, String> assignments;
   private final Clock clock;
   private final long retentionMillis;
   private final RetainedJobs retained;
   private final String changeIds = UUID.randomUUID() + "#";
   private final AtomicLong changesMade = new AtomicLong();
+  /**
+   * First entries of jobs this node's workers took, as {@link #create} writes them, until the job's
+   * first change from here (which writes it, should the creation still be on its way).
+   */
+  private final Map<String, String> firstEntries = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+      return size() > FIRST_ENTRIES_KEPT;
+    }
+  });
 
   /** @param retainedBytes heap for ended jobs this node stored; beyond it the oldest are forgotten early */
   public HazelcastJobStore(Vertx vertx, HazelcastInstance hazelcast, Clock clock, Duration retention, long retainedBytes) {
@@ -56,7 +66,6 @@ public final class HazelcastJobStore implements JobStore {
     this.jobs = hazelcast.getMap(JOBS);
     this.results = hazelcast.getMap(RESULTS);
     this.requests = hazelcast.getMap(REQUESTS);
-    this.assignments = hazelcast.getMap(ASSIGNMENTS);
     this.clock = clock;
     this.retentionMillis = retention.toMillis();
     this.retained = new RetainedJobs(retainedBytes, retentionMillis);
@@ -65,14 +74,44 @@ public final class HazelcastJobStore implements JobStore {
   @Override
   public Future<Appended> create(JobRecord job, JobRequest request, JsonObject queuedData, String holder) {
     JobEvent first = JobEntry.firstEvent(job, queuedData);
-    String entry = JobEntry.first(job, first).encode();
-    Future<Boolean> stored = onContext(jobs.submitToKey(job.id(), JobEntryProcessors.SetIf.absent(entry)));
+    Future<Void> stored = onContext(jobs.submitToKey(job.id(), new JobEntryProcessors.Create(firstEntry(job, request, queuedData, holder))));
     Future<Void> requestApart = isSmall(request) ? Future.succeededFuture() : onContext(requests.setAsync(job.id(), request.toJson().encode()));
-    Future<Void> assigned = onContext(assignments.setAsync(job.id(), holder(request, job.attempt(), holder)));
-    return Future.all(requestApart, assigned, stored)
-        .compose(v -> stored.result()
-            ? Future.succeededFuture(new Appended(job, List.of(first)))
-            : Future.failedFuture(new IllegalStateException("job " + job.id() + " exists")));
+    return Future.all(requestApart, stored).map(v -> new Appended(job, List.of(first)));
+  }
+
+  /** Its holder first, so that a scan for live jobs tells them apart by their first characters. */
+  private static String firstEntry(JobRecord job, JobRequest request, JsonObject queuedData, String holder) {
+    JsonObject entry = new JsonObject().put(JobEntryProcessors.HOLDER, JobEntryProcessors.holder(job.attempt(), holder))
+        .mergeIn(JobEntry.first(job, JobEntry.firstEvent(job, queuedData)));
+    if (isSmall(request)) {
+      entry.put(JobEntryProcessors.REQUEST, request.toJson());
+    } else {
+      entry.put(JobEntryProcessors.REQUEST_APART, true);
+    }
+    return entry.encode();
+  }
+
+  /**
+   * A job with a small request may go to its worker before its creation lands: the worker's first
+   * change then writes the entry as {@link #create} would (both build it from the request), and the
+   * creation finds it there.
+   */
+  @Override
+  public boolean sendsBeforeCreated(JobRequest request) {
+    return isSmall(request);
+  }
+
+  @Override
+  public void taken(JobRequest request, JsonObject queuedData, String node) {
+    if (isSmall(request)) {
+      firstEntries.put(request.id(), firstEntry(JobRecord.queued(request), request, queuedData, node));
+    }
+  }
+
+  @Override
+  public Future<Optional<Appended>> start(String id, int attempt, String node, JsonObject data) {
+    return change(id, JobEntryProcessors.Change.appending(changeId(), attempt, List.of(new Proposal(JobEventType.STARTED, data)), null,
+        clock.millis(), retentionMillis).heldBy(node));
   }
 
   @Override
@@ -105,14 +144,25 @@ public final class HazelcastJobStore implements JobStore {
     return changeIds + changesMade.incrementAndGet();
   }
 
+  /**
+   * A job taken here whose entry is not there yet (its creation is still on its way) is written as
+   * the creation would first, by the same change sent again with the entry: rare, so the entry does
+   * not travel with every first change.
+   */
   private Future<Optional<Appended>> change(String id, JobEntryProcessors.Change change) {
-    return onContext(jobs.submitToKey(id, change)).map(answer -> {
-      if (answer == null) {
+    return onContext(jobs.submitToKey(id, change)).compose(answer -> {
+      String firstEntry = firstEntries.remove(id);
+      return JobEntryProcessors.ABSENT.equals(answer) && firstEntry != null
+          ? onContext(jobs.submitToKey(id, change.orCreating(firstEntry)))
+          : Future.succeededFuture(answer);
+    }).map(answer -> {
+      if (answer == null || JobEntryProcessors.ABSENT.equals(answer)) {
         return Optional.empty();
       }
-      Appended appended = JobEntryProcessors.appended(answer);
+      JsonObject json = new JsonObject(answer);
+      Appended appended = JobEntryProcessors.appended(json);
       if (appended.job().status().terminal()) {
-        ended(id, appended.job());
+        ended(id, appended.job(), json.getBoolean(JobEntryProcessors.REQUEST_APART, false));
       }
       return Optional.of(appended);
     });
@@ -120,13 +170,12 @@ public final class HazelcastJobStore implements JobStore {
 
   /**
    * An ended job never changes again (its entry's retention time started with the change that
-   * ended it): forget what only live jobs need. Not awaited: until it lands the job merely keeps
-   * a holder, and recovery skips ended jobs.
+   * ended it, which also dropped its holder and small request): forget a large request.
    */
-  private void ended(String id, JobRecord job) {
-    Future<Void> forgetHolder = onContext(assignments.removeAsync(id))
-        .compose(holder -> holder != null && new JsonObject(holder).containsKey(REQUEST) ? Future.succeededFuture() : onContext(requests.removeAsync(id)).mapEmpty());
-    forgetHolder.onFailure(e -> LOG.log(Level.WARNING, "could not forget the holder of job " + id, e));
+  private void ended(String id, JobRecord job, boolean requestApart) {
+    if (requestApart) {
+      onContext(requests.removeAsync(id)).onFailure(e -> LOG.log(Level.WARNING, "could not forget the request of job " + id, e));
+    }
     retained.ended(id, job.attempt(), clock.millis()).overBudget().forEach(this::forget);
   }
 
@@ -162,28 +211,20 @@ public final class HazelcastJobStore implements JobStore {
     return onContext(jobs.getAsync(id)).map(stored -> Optional.ofNullable(stored).map(JsonObject::new));
   }
 
+  /** A live job's request: in its entry when small, else in the requests map; none once the job has ended. */
   @Override
   public Future<Optional<JobRequest>> request(String id) {
-    return onContext(assignments.getAsync(id)).compose(holder -> {
-      JsonObject held = holder == null ? null : new JsonObject(holder);
-      return held != null && held.containsKey(REQUEST)
-          ? Future.succeededFuture(held.getJsonObject(REQUEST))
+    return entry(id).compose(entry -> {
+      JsonObject inline = entry.map(e -> e.getJsonObject(JobEntryProcessors.REQUEST)).orElse(null);
+      return inline != null || !entry.map(e -> e.getBoolean(JobEntryProcessors.REQUEST_APART, false)).orElse(false)
+          ? Future.succeededFuture(inline)
           : onContext(requests.getAsync(id)).map(stored -> stored == null ? null : new JsonObject(stored));
     }).map(json -> Optional.ofNullable(json).map(JobRequest::fromJson));
   }
 
-  /** A small request rides with its holder (one write instead of two, and one removal at the end); a large one has a map of its own. */
   @Override
   public Future<Void> assign(JobRequest request, int attempt, String node) {
-    return onContext(assignments.submitToKey(request.id(), JobEntryProcessors.SetIf.present(holder(request, attempt, node)))).mapEmpty();
-  }
-
-  private static String holder(JobRequest request, int attempt, String node) {
-    JsonObject holder = new JsonObject().put("attempt", attempt).put("node", node);
-    if (isSmall(request)) {
-      holder.put(REQUEST, request.toJson());
-    }
-    return holder.encode();
+    return onContext(jobs.submitToKey(request.id(), new JobEntryProcessors.Hold(attempt, node))).mapEmpty();
   }
 
   private static boolean isSmall(JobRequest request) {
@@ -194,12 +235,16 @@ public final class HazelcastJobStore implements JobStore {
     return chars <= INLINE_REQUEST_CHARS;
   }
 
-  /** Reads the whole map, on a worker thread: only recovery asks, when a member leaves. */
+  /**
+   * Scans every entry where it lives (the first characters of an ended job's tell it apart), on a
+   * worker thread: only recovery asks, when members leave.
+   */
   @Override
   public Future<List<Assignment>> assignments() {
-    return vertx.executeBlocking(() -> assignments.entrySet().stream().map(e -> {
-      JsonObject holder = new JsonObject(e.getValue());
-      return new Assignment(e.getKey(), holder.getInteger("attempt"), holder.getString("node"));
+    return vertx.executeBlocking(() -> jobs.project(new JobEntryProcessors.HolderOf(), new JobEntryProcessors.LiveJobs()).stream().map(line -> {
+      int split = line.indexOf('\n');
+      JsonObject holder = new JsonObject(line.substring(split + 1));
+      return new Assignment(line.substring(0, split), holder.getInteger("attempt"), holder.getString("node"));
     }).toList(), false);
   }
 

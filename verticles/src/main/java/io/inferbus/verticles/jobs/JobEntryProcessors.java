@@ -5,6 +5,8 @@ import com.hazelcast.map.ExtendedMapEntry;
 import com.hazelcast.nio.ObjectDataInput;
 import com.hazelcast.nio.ObjectDataOutput;
 import com.hazelcast.nio.serialization.DataSerializable;
+import com.hazelcast.projection.Projection;
+import com.hazelcast.query.Predicate;
 import io.inferbus.verticles.jobs.JobStore.Appended;
 import io.inferbus.verticles.jobs.JobStore.Proposal;
 import io.vertx.core.json.JsonArray;
@@ -28,60 +30,61 @@ final class JobEntryProcessors {
   /** The entry's field listing the last changes applied: {@code [[id, firstSeq, lastSeq], ...]}. */
   private static final String APPLIED = "applied";
   private static final int APPLIED_KEPT = 8;
+  /** A change's answer where the job has no entry: unknown, forgotten, or its creation not landed yet. */
+  static final String ABSENT = "absent";
   /** The entry's field holding a small result, written with the success. */
   static final String RESULT = "result";
+  /**
+   * A live job's holder, {@code {"node", "attempt"}}: the node recovery asks about when members
+   * leave. Always the entry's first field, so a scan for live jobs reads no further; the change that
+   * ends the job removes it, with the request.
+   */
+  static final String HOLDER = "holder";
+  private static final String LIVE_PREFIX = "{\"" + HOLDER + "\":";
+  /** A live job's small request, what recovery dispatches again. */
+  static final String REQUEST = "request";
+  /** Set on a live job whose request is large, and so kept in a map of its own. */
+  static final String REQUEST_APART = "request_apart";
 
   private JobEntryProcessors() {}
 
   /**
-   * Stores a value only where the key has none (a new job) or only where it has one (a live job's
-   * holder, which must not come back after the job's end); answers whether it did.
+   * Stores a new job's entry, unless the job's first start wrote it already: the job was sent to
+   * its worker before this write landed (job ids are random, so an entry under the key is this job's).
    */
-  public static final class SetIf implements EntryProcessor<String, String, Boolean>, DataSerializable {
-    private boolean present;
+  public static final class Create implements EntryProcessor<String, String, Void>, DataSerializable {
     private String value;
 
-    public SetIf() {}
+    public Create() {}
 
-    private SetIf(boolean present, String value) {
-      this.present = present;
+    Create(String value) {
       this.value = value;
     }
 
-    static SetIf absent(String value) {
-      return new SetIf(false, value);
-    }
-
-    static SetIf present(String value) {
-      return new SetIf(true, value);
-    }
-
     @Override
-    public Boolean process(Map.Entry<String, String> stored) {
-      if ((stored.getValue() != null) != present) {
-        return false;
+    public Void process(Map.Entry<String, String> stored) {
+      if (stored.getValue() == null) {
+        stored.setValue(value);
       }
-      stored.setValue(value);
-      return true;
+      return null;
     }
 
     @Override
     public void writeData(ObjectDataOutput out) throws IOException {
-      out.writeBoolean(present);
       out.writeString(value);
     }
 
     @Override
     public void readData(ObjectDataInput in) throws IOException {
-      present = in.readBoolean();
       value = in.readString();
     }
   }
 
   /**
    * Appends events by {@link JobEntry}'s rules (or hands the job out again), answers the
-   * {@link Appended} as JSON, or null when refused. An ending change starts the entry's retention
-   * time in the same write; a success may bring its small result along.
+   * {@link Appended} as JSON, null when refused, or {@link #ABSENT}. An ending change starts the
+   * entry's retention time in the same write and drops the holder and request; a success may bring
+   * its small result along; a start makes its worker the holder.
    */
   public static final class Change implements EntryProcessor<String, String, String>, DataSerializable {
     private String changeId;
@@ -92,8 +95,12 @@ final class JobEntryProcessors {
     private String result;
     private long now;
     private long retentionMillis;
+    /** The node that holds the job once this change is applied; null: the holder stays. */
+    private String heldBy;
+    /** The entry to change when there is none yet: a first start that overtook its job's creation. */
+    private String initial;
     /** What this run wrote, for the backups: they store it rather than decide again. */
-    private transient Write written;
+    private transient Write<String> written;
 
     public Change() {}
 
@@ -110,6 +117,18 @@ final class JobEntryProcessors {
       return change;
     }
 
+    /** A start: its worker holds the job from now on. */
+    Change heldBy(String node) {
+      heldBy = node;
+      return this;
+    }
+
+    /** The job's first change from its worker: it writes the job's entry first if the creation has not landed yet. */
+    Change orCreating(String firstEntry) {
+      initial = firstEntry;
+      return this;
+    }
+
     static Change requeueing(String changeId, int attempt, String reason, long now) {
       Change change = new Change();
       change.changeId = changeId;
@@ -122,11 +141,12 @@ final class JobEntryProcessors {
 
     @Override
     public String process(Map.Entry<String, String> stored) {
-      if (stored.getValue() == null) {
-        return null;
+      String value = stored.getValue() != null ? stored.getValue() : initial;
+      if (value == null) {
+        return ABSENT;
       }
       String id = stored.getKey();
-      JsonObject entry = new JsonObject(stored.getValue());
+      JsonObject entry = new JsonObject(value);
       JsonArray applied = entry.getJsonArray(APPLIED, new JsonArray());
       Optional<String> earlier = answerOfEarlierRun(id, entry, applied);
       if (earlier.isPresent()) {
@@ -137,7 +157,9 @@ final class JobEntryProcessors {
         return null;
       }
       Appended appended = change.get().appended();
-      JsonObject updated = change.get().updated();
+      boolean ended = appended.job().status().terminal();
+      JsonObject updated = ended ? change.get().updated()
+          : withLiveFields(entry, change.get().updated(), heldBy == null ? entry.getJsonObject(HOLDER) : holder(attempt, heldBy));
       if (result != null && appended.job().status() == JobStatus.SUCCEEDED) {
         updated.put(RESULT, new JsonObject(result));
       }
@@ -148,9 +170,10 @@ final class JobEntryProcessors {
       List<JobEvent> events = appended.events();
       remembered.add(new JsonArray().add(changeId).add(events.get(0).seq()).add(events.get(events.size() - 1).seq()));
       updated.put(APPLIED, remembered);
-      written = new Write(updated.encode(), appended.job().status().terminal() ? retentionMillis : 0);
+      written = new Write<>(updated.encode(), ended ? retentionMillis : 0);
       written.process(stored);
-      return answer(appended);
+      String answer = answer(appended);
+      return ended && entry.getBoolean(REQUEST_APART, false) ? requestApart(answer) : answer;
     }
 
     /** Null when this run changed nothing: then the backups have nothing to do either. */
@@ -193,6 +216,8 @@ final class JobEntryProcessors {
       out.writeString(result);
       out.writeLong(now);
       out.writeLong(retentionMillis);
+      out.writeString(heldBy);
+      out.writeString(initial);
     }
 
     @Override
@@ -205,11 +230,128 @@ final class JobEntryProcessors {
       result = in.readString();
       now = in.readLong();
       retentionMillis = in.readLong();
+      heldBy = in.readString();
+      initial = in.readString();
     }
   }
 
+  /**
+   * Records which node holds a live job's current attempt; answers whether it did. A job that has
+   * ended, or moved on to another attempt, keeps the holder it has: a late hand-over answer must not
+   * leave a holder behind for good, nor take a job away from the node that took it back.
+   */
+  public static final class Hold implements EntryProcessor<String, String, Boolean>, DataSerializable {
+    private int attempt;
+    private String node;
+    private transient Write<Boolean> written;
+
+    public Hold() {}
+
+    Hold(int attempt, String node) {
+      this.attempt = attempt;
+      this.node = node;
+    }
+
+    @Override
+    public Boolean process(Map.Entry<String, String> stored) {
+      if (stored.getValue() == null) {
+        return false;
+      }
+      JsonObject entry = new JsonObject(stored.getValue());
+      JobRecord job = JobEntry.job(entry);
+      if (job.status().terminal() || job.attempt() != attempt) {
+        return false;
+      }
+      JsonObject held = new JsonObject().put(HOLDER, holder(attempt, node));
+      entry.forEach(field -> {
+        if (!field.getKey().equals(HOLDER)) {
+          held.put(field.getKey(), field.getValue());
+        }
+      });
+      written = new Write<>(held.encode(), 0);
+      written.process(stored);
+      return true;
+    }
+
+    @Override
+    public EntryProcessor<String, String, Boolean> getBackupProcessor() {
+      return written;
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) throws IOException {
+      out.writeInt(attempt);
+      out.writeString(node);
+    }
+
+    @Override
+    public void readData(ObjectDataInput in) throws IOException {
+      attempt = in.readInt();
+      node = in.readString();
+    }
+  }
+
+  static JsonObject holder(int attempt, String node) {
+    return new JsonObject().put("node", node).put("attempt", attempt);
+  }
+
+  /** The changed job and log of a live job, after its holder (first) and with its request. */
+  private static JsonObject withLiveFields(JsonObject entry, JsonObject updated, JsonObject holder) {
+    JsonObject live = new JsonObject();
+    if (holder != null) {
+      live.put(HOLDER, holder);
+    }
+    live.mergeIn(updated);
+    for (String field : List.of(REQUEST, REQUEST_APART)) {
+      if (entry.containsKey(field)) {
+        live.put(field, entry.getValue(field));
+      }
+    }
+    return live;
+  }
+
+  /** The answer of the change that ended a job whose request the store keeps apart, to be forgotten now. */
+  private static String requestApart(String answer) {
+    return new JsonObject(answer).put(REQUEST_APART, true).encode();
+  }
+
+  /**
+   * Live jobs (those with a holder) and their holders, as {@code id} and the holder's JSON on two
+   * lines; an ended job is passed over after comparing its first characters.
+   */
+  public static final class LiveJobs implements Predicate<String, String>, DataSerializable {
+    public LiveJobs() {}
+
+    @Override
+    public boolean apply(Map.Entry<String, String> entry) {
+      return entry.getValue() != null && entry.getValue().startsWith(LIVE_PREFIX);
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) {}
+
+    @Override
+    public void readData(ObjectDataInput in) {}
+  }
+
+  /** See {@link LiveJobs}. */
+  public static final class HolderOf implements Projection<Map.Entry<String, String>, String>, DataSerializable {
+    public HolderOf() {}
+
+    @Override
+    public String transform(Map.Entry<String, String> entry) {
+      return entry.getKey() + "\n" + new JsonObject(entry.getValue()).getJsonObject(HOLDER).encode();
+    }
+
+    @Override
+    public void writeData(ObjectDataOutput out) {}
+
+    @Override
+    public void readData(ObjectDataInput in) {}
+  }
+
   /** Stores a value decided elsewhere, with its retention time when it has one. */
-  public static final class Write implements EntryProcessor<String, String, String>, DataSerializable {
+  public static final class Write<R> implements EntryProcessor<String, String, R>, DataSerializable {
     private String value;
     private long ttlMillis;
 
@@ -221,7 +363,7 @@ final class JobEntryProcessors {
     }
 
     @Override
-    public String process(Map.Entry<String, String> stored) {
+    public R process(Map.Entry<String, String> stored) {
       if (ttlMillis > 0) {
         ((ExtendedMapEntry<String, String>) stored).setValue(value, ttlMillis, TimeUnit.MILLISECONDS);
       } else {
@@ -248,7 +390,10 @@ final class JobEntryProcessors {
   }
 
   static Appended appended(String answer) {
-    JsonObject json = new JsonObject(answer);
+    return appended(new JsonObject(answer));
+  }
+
+  static Appended appended(JsonObject json) {
     return new Appended(JobRecord.fromStored(json.getJsonObject("job")), JobEvent.fromJson(json.getJsonArray("events")));
   }
 }

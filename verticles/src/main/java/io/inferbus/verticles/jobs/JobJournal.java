@@ -49,28 +49,37 @@ public final class JobJournal {
     return recent;
   }
 
-  /** Records a new job, held by {@code holder} until a worker takes it. */
+  /**
+   * Records a new job, held by {@code holder} until a worker takes it. This node keeps the job's
+   * events from now on, in case the job goes to its worker before the record lands.
+   */
   public Future<JobRecord> open(JobRequest request, String holder) {
     JobRecord job = JobRecord.queued(request);
+    recent.opened(job.id());
     return store.create(job, request, queuedData(job.id()), holder)
         .map(appended -> {
-          recent.opened(job.id());
           metrics.submitted(appended.job());
           publish(appended.events(), null, appended.job().traceparent());
           return appended.job();
         });
   }
 
-  /**
-   * This node took the job from its dispatcher: a first attempt's log most likely still holds only
-   * what {@link #open} wrote, so the store may write the next event without reading it first (a
-   * wrong guess costs one refused write and a read).
-   */
-  public void taken(JobRequest request, int attempt) {
+  /** The worker on {@code node} took the job from its dispatcher (see {@link JobStore#taken}). */
+  public void taken(JobRequest request, int attempt, String node) {
     if (attempt == 1) {
-      JobRecord job = JobRecord.queued(request);
-      store.expect(job, queuedData(job.id()));
+      store.taken(request, queuedData(request.id()), node);
     }
+  }
+
+  /** Whether the job may go to a worker while {@link #open} is still writing it (see {@link JobStore#sendsBeforeCreated}). */
+  public boolean sendsBeforeCreated(JobRequest request) {
+    return store.sendsBeforeCreated(request);
+  }
+
+  /** The worker on {@code node} starts {@code attempt}; empty when refused (ended, or another attempt is current). */
+  public Future<Optional<JobRecord>> start(JobRequest request, int attempt, String node) {
+    JsonObject data = new JsonObject().put("worker", node).put("attempt", attempt);
+    return whileStoreDown(() -> observed(store.start(request.id(), attempt, node, data), null));
   }
 
   private static JsonObject queuedData(String jobId) {

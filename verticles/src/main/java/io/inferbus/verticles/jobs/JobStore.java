@@ -24,10 +24,30 @@ public interface JobStore {
   Future<Appended> create(JobRecord job, JobRequest request, JsonObject queuedData, String holder);
 
   /**
-   * A hint that the job's log is as {@link #create} left it with this record and first event's data;
-   * a store that compares before it writes may skip reading it. Never changes what is stored.
+   * The worker on {@code node} took the job's first attempt, whose log most likely still holds only
+   * what {@link #create} wrote with this first event's data: a store that compares before it writes
+   * may skip reading it, and one that lets a job go to its worker before its creation lands
+   * ({@link #sendsBeforeCreated}) writes the entry as create would with that worker's first change,
+   * should it come first. Never changes what is stored by itself.
    */
-  default void expect(JobRecord job, JsonObject queuedData) {}
+  default void taken(JobRequest request, JsonObject queuedData, String node) {}
+
+  /**
+   * Whether a dispatcher may send this new job to a worker before {@link #create} has landed: then
+   * the worker's first change writes the job as create would, should it come first (see
+   * {@link #taken}), and create leaves what it finds. False by default: the job is sent once created.
+   */
+  default boolean sendsBeforeCreated(JobRequest request) {
+    return false;
+  }
+
+  /**
+   * The {@code started} event of {@code attempt}, by the worker on {@code node}; a store that keeps the
+   * holder with the job records that node as the job's holder in the same write.
+   */
+  default Future<Optional<Appended>> start(String id, int attempt, String node, JsonObject data) {
+    return append(id, attempt, List.of(new Proposal(JobEventType.STARTED, data)));
+  }
 
   /** The job with its result, if it has one. */
   Future<Optional<JobRecord>> get(String id);

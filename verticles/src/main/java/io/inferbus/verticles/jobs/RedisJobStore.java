@@ -54,7 +54,8 @@ public final class RedisJobStore implements JobStore {
 
   /** The entry built again from the same record encodes to the same JSON, which the compare-and-set compares. */
   @Override
-  public void expect(JobRecord job, JsonObject queuedData) {
+  public void taken(JobRequest request, JsonObject queuedData, String node) {
+    JobRecord job = JobRecord.queued(request);
     lastWritten.remember(job.id(), JobEntry.first(job, JobEntry.firstEvent(job, queuedData)).encode());
   }
 

@@ -166,7 +166,7 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
       }
       J job = hold(request, attempt);
       held.put(job.id(), job);
-      journal.taken(request, attempt);
+      journal.taken(request, attempt, node);
       prepare(job).onComplete(ready -> {
         if (held.get(job.id()) == job && items(job) > 0) {
           synchronized (queue) {
@@ -292,7 +292,7 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
     }
     job.started = true;
     JobLog.event(LOG, job.id(), job.request.traceparent(), () -> "started on " + node + " (attempt " + job.attempt + ")");
-    journal(job, JobEventType.STARTED, new JsonObject().put("worker", node).put("attempt", job.attempt))
+    inOrder(job, () -> journal.start(job.request, job.attempt, node))
         .onSuccess(accepted -> {
           if (accepted.isEmpty()) {
             drop(job);

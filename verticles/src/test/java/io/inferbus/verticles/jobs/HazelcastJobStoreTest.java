@@ -140,14 +140,14 @@ class HazelcastJobStoreTest {
     JobRecord job = JobRecord.queued(fresh);
     JsonObject queued = new JsonObject().put("id", "j4").put("status", "queued");
     api.create(job, fresh, queued, "api").await();
-    worker.expect(job, queued);
+    worker.taken(fresh, queued, "worker-1");
     assertEquals(2, worker.append("j4", 1, event(JobEventType.STARTED, new JsonObject().put("attempt", 1))).await().orElseThrow()
         .events().get(0).seq());
 
     JobRequest cancelled = request("j5");
     JobRecord other = JobRecord.queued(cancelled);
     api.create(other, cancelled, new JsonObject().put("id", "j5").put("status", "queued"), "api").await();
-    worker.expect(other, new JsonObject().put("id", "j5").put("status", "queued"));
+    worker.taken(cancelled, new JsonObject().put("id", "j5").put("status", "queued"), "worker-1");
     assertTrue(api.append("j5", JobStore.ANY_ATTEMPT, event(JobEventType.CANCELLED, new JsonObject().put("status", "cancelled"))).await().isPresent());
 
     assertEquals(Optional.empty(), worker.append("j5", 1, event(JobEventType.STARTED, new JsonObject().put("attempt", 1))).await(),
@@ -183,6 +183,53 @@ class HazelcastJobStoreTest {
 
     api.assign(small, 1, "worker-2").await();
     assertEquals(List.of(), worker.assignments().await(), "a holder recorded after the job's end (a late hand-over answer) is not kept");
+  }
+
+  @Test
+  void aLateHandOverAnswerForAnEarlierAttemptDoesNotTakeTheJobFromTheNodeThatTookItBack() {
+    JobRequest request = request("j8");
+    create("j8");
+    api.assign(request, 1, "worker-1").await();
+    assertEquals(2, worker.requeue("j8", 1, "worker_lost").await().orElseThrow().job().attempt());
+    worker.assign(request, 2, "recovering-node").await();
+
+    api.assign(request, 1, "worker-1").await();
+
+    assertEquals(List.of(new JobStore.Assignment("j8", 2, "recovering-node")), worker.assignments().await());
+  }
+
+  @Test
+  void aFirstStartThatOvertakesItsJobsCreationWritesTheJobAsTheCreationWouldAndTheCreationKeepsIt() {
+    JobRequest request = request("j9");
+    assertTrue(api.sendsBeforeCreated(request));
+    JsonObject queuedData = new JsonObject().put("id", "j9").put("status", "queued");
+    worker.taken(request, queuedData, "worker-1");
+    JobStore.Appended started = worker.start("j9", 1, "worker-1", new JsonObject().put("worker", "worker-1").put("attempt", 1))
+        .await().orElseThrow();
+    assertEquals(2, started.events().get(0).seq(), "numbered after the queued event the creation would have written");
+    assertEquals(JobStatus.RUNNING, started.job().status());
+
+    JobStore.Appended created = api.create(JobRecord.queued(request), request, queuedData, "api").await();
+
+    assertEquals(List.of(created.events().get(0), started.events().get(0)), api.eventsAfter("j9", 0).await(),
+        "the creation's first event is the one the start wrote, and the creation changed nothing");
+    assertEquals(List.of(new JobStore.Assignment("j9", 1, "worker-1")), api.assignments().await(), "the worker holds the job it started");
+    assertEquals(request, api.request("j9").await().orElseThrow());
+  }
+
+  @Test
+  void aJobThatExpiresOnItsWorkerBeforeItsCreationLandsEndsAndStaysEnded() {
+    JobRequest request = request("j10");
+    JsonObject queuedData = new JsonObject().put("id", "j10").put("status", "queued");
+    worker.taken(request, queuedData, "worker-1");
+    assertTrue(worker.append("j10", 1, event(JobEventType.EXPIRED, new JsonObject().put("status", "expired"))).await().isPresent(),
+        "the worker's first change writes the job before its end");
+
+    api.create(JobRecord.queued(request), request, queuedData, "api").await();
+
+    assertEquals(JobStatus.EXPIRED, api.get("j10").await().orElseThrow().status(), "the late creation did not bring the job back");
+    assertEquals(List.of(), api.assignments().await());
+    assertEquals(Optional.empty(), worker.start("j10", 1, "worker-1", new JsonObject().put("attempt", 1)).await());
   }
 
   @Test
@@ -229,8 +276,18 @@ class HazelcastJobStoreTest {
       assertTrue(store.append(id, 1, event(JobEventType.STARTED, new JsonObject().put("attempt", 1))).await().isPresent());
       assertTrue(store.append(id, 1, event(JobEventType.FAILED, new JsonObject().put("status", "failed"))).await().isPresent());
 
+      String live = IntStream.range(0, 1000).mapToObj(i -> "live-" + i)
+          .filter(key -> survivor.getPartitionService().getPartition(key).getOwner().equals(owner.getCluster().getLocalMember()))
+          .findFirst().orElseThrow();
+      JobRequest liveRequest = request(live);
+      store.create(JobRecord.queued(liveRequest), liveRequest, new JsonObject().put("id", live).put("status", "queued"), "api").await();
+      store.assign(liveRequest, 1, "worker-1").await();
+
       owner.getLifecycleService().terminate();
 
+      assertEquals(List.of(new JobStore.Assignment(live, 1, "worker-1")), store.assignments().await(),
+          "the live job's holder, read from the promoted backup; the ended job has none");
+      assertEquals(liveRequest, store.request(live).await().orElseThrow());
       assertEquals(List.of("queued", "started", "failed"), store.eventsAfter(id, 0).await().stream().map(e -> e.type().wireName()).toList());
       IMap<String, String> jobs = survivor.getMap("inferbus.jobs");
       assertEquals(RETENTION.toMillis(), jobs.getEntryView(id).getTtl(), "the backup kept the retention time too");

@@ -68,7 +68,7 @@ class RedisJobStoreTest {
       assertTrue(exists.getMessage().contains("exists"), exists.getMessage());
       assertEquals(List.of(new JobStore.Assignment("j2", 1, "api")), api.assignments().await(), "the refused create changed nothing");
 
-      worker.expect(job, queued);
+      worker.taken(request, queued, "worker-1");
       assertEquals(2, worker.append("j2", 1, event(JobEventType.STARTED, new JsonObject().put("attempt", 1))).await().orElseThrow()
           .events().get(0).seq(), "the worker's guess of the created entry holds: numbered after it");
       assertEquals(3, api.append("j2", 1, event(JobEventType.PROGRESS, new JsonObject().put("done", 1).put("total", 2))).await().orElseThrow()
