@@ -3,19 +3,27 @@ package io.inferbus.verticles.jobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.inferbus.inference.Priority;
-import io.inferbus.inference.Task;
-import io.inferbus.verticles.jobs.JobStore.Proposal;
 import com.hazelcast.config.Config;
+import com.hazelcast.config.InMemoryFormat;
 import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.XmlConfigBuilder;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import io.inferbus.inference.Priority;
+import io.inferbus.inference.Task;
+import io.inferbus.verticles.jobs.JobStore.Proposal;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -35,9 +43,10 @@ class HazelcastJobStoreTest {
   private final HazelcastJobStore worker = new HazelcastJobStore(vertx, hazelcast, Clock.systemUTC(), RETENTION, 1 << 20);
   private final HazelcastJobStore api = new HazelcastJobStore(vertx, hazelcast, Clock.systemUTC(), RETENTION, 1 << 20);
 
-  /** A member on loopback that looks for no other. */
+  /** A member on loopback that looks for no other, with the job maps as the service's cluster.xml sets them. */
   private static Config alone() {
     Config config = new Config().setClusterName("store-test-" + UUID.randomUUID());
+    shippedMapSettings().forEach(config::addMapConfig);
     config.setProperty("hazelcast.phone.home.enabled", "false");
     config.setProperty("hazelcast.logging.type", "none");
     JoinConfig join = config.getNetworkConfig().getJoin();
@@ -46,6 +55,15 @@ class HazelcastJobStoreTest {
     join.getAutoDetectionConfig().setEnabled(false);
     config.getNetworkConfig().getInterfaces().setEnabled(true).addInterface("127.0.0.1");
     return config;
+  }
+
+  private static Collection<MapConfig> shippedMapSettings() {
+    try {
+      return new com.hazelcast.config.XmlConfigBuilder(Files.newInputStream(Path.of("..", "cluster.xml")))
+          .build().getMapConfigs().values();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @AfterEach
@@ -66,6 +84,13 @@ class HazelcastJobStoreTest {
 
   private static List<Proposal> event(JobEventType type, JsonObject data) {
     return List.of(new Proposal(type, data));
+  }
+
+  @Test
+  void theJobMapIsKeptAsTheShippedClusterXmlSetsIt() {
+    MapConfig jobs = hazelcast.getConfig().findMapConfig("inferbus.jobs");
+    assertEquals(InMemoryFormat.OBJECT, jobs.getInMemoryFormat());
+    assertEquals(1, jobs.getBackupCount());
   }
 
   @Test
