@@ -121,8 +121,33 @@ class ClusterFailoverIT {
     assertEquals(Set.of(worker1.nodeId(), worker2.nodeId()), workers);
   }
 
+  /**
+   * A new job goes to its worker while its record is being written, and a deadline of 1 ms passes
+   * meanwhile: each job still ends exactly once, with a whole log, and none is left queued.
+   */
   @Test
   @Order(3)
+  void jobsWhoseDeadlinePassesWhileTheyAreRecordedEndOnceAndNoneIsLeftQueued() {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      HttpResponse<Buffer> accepted = client.postJson("/v1/jobs", embedJob(1, 700 + i).put("deadline_ms", 1));
+      assertEquals(202, accepted.statusCode(), accepted.bodyAsString());
+      ids.add(accepted.bodyAsJsonObject().getString("id"));
+    }
+    Set<String> ends = Set.of("succeeded", "failed", "cancelled", "expired");
+    int expired = 0;
+    for (String id : ids) {
+      client.pollUntil("job " + id + " to end", JOBS_END, () -> ends.contains(status(id)));
+      List<SseRecorder.Event> events = events(id);
+      assertEquals(1, events.stream().filter(e -> ends.contains(e.type())).count(), "one end: " + events);
+      assertEquals(LongStream.rangeClosed(1, events.size()).boxed().toList(), events.stream().map(SseRecorder.Event::id).toList());
+      expired += events.get(events.size() - 1).type().equals("expired") ? 1 : 0;
+    }
+    assertTrue(expired > 0, "a deadline of 1 ms passed for some job");
+  }
+
+  @Test
+  @Order(4)
   void killingAWorkerWithTwoHundredJobsInFlightLosesNone() throws Exception {
     List<String> ids = submit(200, 32);
     client.pollUntil("work to be under way on both workers", JOBS_END,
@@ -152,7 +177,7 @@ class ClusterFailoverIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void aRollingRestartOfBothWorkersUnderLoadFailsNoJob() throws Exception {
     worker1 = startWorker("worker-1b");
     List<String> ids = new CopyOnWriteArrayList<>();
@@ -208,7 +233,7 @@ class ClusterFailoverIT {
    * stream's text only grows and no delta is shown twice.
    */
   @Test
-  @Order(5)
+  @Order(6)
   void killingAWorkerMidGenerationFinishesEveryJobAndNoTextGoesBackwards() throws Exception {
     List<String[]> sentences = java.nio.file.Files.readAllLines(java.nio.file.Path.of("../inference/src/test/resources/ru-latn-cyrl/test.tsv"))
         .stream().map(line -> line.split("\t")).toList();
@@ -256,7 +281,7 @@ class ClusterFailoverIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void withASkewedJobMixNeitherWorkerIdlesWhileTheOtherHasABacklog() throws Exception {
     double busy1 = busySeconds(worker1);
     double busy2 = busySeconds(worker2);
@@ -309,7 +334,7 @@ class ClusterFailoverIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void aClientResumingAfterTheEndGetsNoContentNotAHangOrAnEndlessReconnect() {
     String id = submit(1, 4).get(0);
     awaitEnd(List.of(id));
@@ -321,7 +346,7 @@ class ClusterFailoverIT {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void killingAnApiNodeWhileClientsStreamLetsThemResumeOnAnotherWithNothingMissed() throws Exception {
     ClusterProcess api2 = start("api-2", "api", Map.of());
     api2.awaitReady(START);
@@ -354,7 +379,7 @@ class ClusterFailoverIT {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void anApiNodeOnSigtermRefusesNewJobsButKeepsItsStreamsOpenUntilTheirJobsEnd() throws Exception {
     ClusterProcess api3 = start("api-3", "api", Map.of());
     api3.awaitReady(START);
