@@ -81,8 +81,7 @@ public final class HazelcastJobStore implements JobStore {
 
   /** Its holder first, so that a scan for live jobs tells them apart by their first characters. */
   private static String firstEntry(JobRecord job, JobRequest request, JsonObject queuedData, String holder) {
-    JsonObject entry = new JsonObject().put(JobEntryProcessors.HOLDER, JobEntryProcessors.holder(job.attempt(), holder))
-        .mergeIn(JobEntry.first(job, JobEntry.firstEvent(job, queuedData)));
+    JsonObject entry = JobEntryProcessors.heldBy(JobEntryProcessors.holder(job.attempt(), holder), JobEntry.first(job, JobEntry.firstEvent(job, queuedData)));
     if (isSmall(request)) {
       entry.put(JobEntryProcessors.REQUEST, request.toJson());
     } else {

@@ -172,8 +172,8 @@ final class JobEntryProcessors {
       updated.put(APPLIED, remembered);
       written = new Write<>(updated.encode(), ended ? retentionMillis : 0);
       written.process(stored);
-      String answer = answer(appended);
-      return ended && entry.getBoolean(REQUEST_APART, false) ? requestApart(answer) : answer;
+      // The change that ends a job whose request the store keeps apart says so: that request is forgotten now.
+      return answer(appended, ended && entry.getBoolean(REQUEST_APART, false));
     }
 
     /** Null when this run changed nothing: then the backups have nothing to do either. */
@@ -187,7 +187,7 @@ final class JobEntryProcessors {
         JsonArray change = applied.getJsonArray(i);
         if (changeId.equals(change.getString(0))) {
           List<JobEvent> events = JobEntry.eventsAfter(entry, change.getLong(1) - 1).subList(0, (int) (change.getLong(2) - change.getLong(1) + 1));
-          return Optional.of(answer(new Appended(JobEntry.job(entry), events)));
+          return Optional.of(answer(new Appended(JobEntry.job(entry), events), false));
         }
       }
       return Optional.empty();
@@ -262,13 +262,7 @@ final class JobEntryProcessors {
       if (job.status().terminal() || job.attempt() != attempt) {
         return false;
       }
-      JsonObject held = new JsonObject().put(HOLDER, holder(attempt, node));
-      entry.forEach(field -> {
-        if (!field.getKey().equals(HOLDER)) {
-          held.put(field.getKey(), field.getValue());
-        }
-      });
-      written = new Write<>(held.encode(), 0);
+      written = new Write<>(heldBy(holder(attempt, node), entry).encode(), 0);
       written.process(stored);
       return true;
     }
@@ -295,24 +289,29 @@ final class JobEntryProcessors {
     return new JsonObject().put("node", node).put("attempt", attempt);
   }
 
-  /** The changed job and log of a live job, after its holder (first) and with its request. */
-  private static JsonObject withLiveFields(JsonObject entry, JsonObject updated, JsonObject holder) {
-    JsonObject live = new JsonObject();
+  /** The entry's fields after the holder, which comes first (see {@link #HOLDER}); null: no holder. */
+  static JsonObject heldBy(JsonObject holder, JsonObject entry) {
+    JsonObject held = new JsonObject();
     if (holder != null) {
-      live.put(HOLDER, holder);
+      held.put(HOLDER, holder);
     }
-    live.mergeIn(updated);
+    entry.forEach(field -> {
+      if (!field.getKey().equals(HOLDER)) {
+        held.put(field.getKey(), field.getValue());
+      }
+    });
+    return held;
+  }
+
+  /** The changed job and log of a live job, after its holder and with its request. */
+  private static JsonObject withLiveFields(JsonObject entry, JsonObject updated, JsonObject holder) {
+    JsonObject live = heldBy(holder, updated);
     for (String field : List.of(REQUEST, REQUEST_APART)) {
       if (entry.containsKey(field)) {
         live.put(field, entry.getValue(field));
       }
     }
     return live;
-  }
-
-  /** The answer of the change that ended a job whose request the store keeps apart, to be forgotten now. */
-  private static String requestApart(String answer) {
-    return new JsonObject(answer).put(REQUEST_APART, true).encode();
   }
 
   /**
@@ -385,8 +384,9 @@ final class JobEntryProcessors {
     }
   }
 
-  private static String answer(Appended appended) {
-    return new JsonObject().put("job", appended.job().toStored()).put("events", JobEvent.toJson(appended.events())).encode();
+  private static String answer(Appended appended, boolean requestApart) {
+    JsonObject answer = new JsonObject().put("job", appended.job().toStored()).put("events", JobEvent.toJson(appended.events()));
+    return (requestApart ? answer.put(REQUEST_APART, true) : answer).encode();
   }
 
   static Appended appended(String answer) {
