@@ -108,9 +108,8 @@ public final class HazelcastJobStore implements JobStore {
   }
 
   @Override
-  public Future<Optional<Appended>> start(String id, int attempt, String node, JsonObject data) {
-    return change(id, JobEntryProcessors.Change.appending(changeId(), attempt, List.of(new Proposal(JobEventType.STARTED, data)), null,
-        clock.millis(), retentionMillis).heldBy(node));
+  public Future<Optional<Appended>> start(String id, int attempt, String node, List<Proposal> events, JsonObject result) {
+    return write(id, attempt, events, result, node);
   }
 
   @Override
@@ -120,17 +119,27 @@ public final class HazelcastJobStore implements JobStore {
 
   @Override
   public Future<Optional<Appended>> append(String id, int attempt, List<Proposal> proposals) {
-    return change(id, JobEntryProcessors.Change.appending(changeId(), attempt, proposals, null, clock.millis(), retentionMillis));
+    return write(id, attempt, proposals, null, null);
   }
 
-  /** A small result goes into the job's entry with the success, in the same write; a large one into the results map first. */
   @Override
   public Future<Optional<Appended>> succeed(String id, int attempt, List<Proposal> events, JsonObject result) {
-    if (!JobJournal.isSmall(result)) {
-      return JobStore.super.succeed(id, attempt, events, result);
+    return write(id, attempt, events, result, null);
+  }
+
+  /**
+   * A small result goes into the job's entry with the success, in the same write; a large one into
+   * the results map first. A worker that starts the job becomes its holder ({@code heldBy}) in the same write.
+   */
+  private Future<Optional<Appended>> write(String id, int attempt, List<Proposal> events, JsonObject result, String heldBy) {
+    if (result != null && !JobJournal.isSmall(result)) {
+      return putResult(id, attempt, result).compose(v -> write(id, attempt, events, null, heldBy));
     }
-    retained.resultStored(id, attempt, result);
-    return change(id, JobEntryProcessors.Change.appending(changeId(), attempt, events, result, clock.millis(), retentionMillis));
+    if (result != null) {
+      retained.resultStored(id, attempt, result);
+    }
+    JobEntryProcessors.Change change = JobEntryProcessors.Change.appending(changeId(), attempt, events, result, clock.millis(), retentionMillis);
+    return change(id, heldBy == null ? change : change.heldBy(heldBy));
   }
 
   @Override

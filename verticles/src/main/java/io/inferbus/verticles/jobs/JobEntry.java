@@ -35,7 +35,7 @@ final class JobEntry {
     List<JobEvent> added = new ArrayList<>(proposals.size());
     JobRecord next = job;
     for (Proposal proposal : proposals) {
-      JobEvent event = new JobEvent(id, logSize + added.size() + 1L, proposal.type(), proposal.data(), now);
+      JobEvent event = new JobEvent(id, logSize + added.size() + 1L, proposal.type(), proposal.data(), proposal.at() > 0 ? proposal.at() : now);
       added.add(event);
       next = next.apply(event);
     }

@@ -109,7 +109,10 @@ final class JobEntryProcessors {
       change.changeId = changeId;
       change.attempt = attempt;
       JsonArray encoded = new JsonArray();
-      proposals.forEach(p -> encoded.add(new JsonObject().put("type", p.type().wireName()).put("data", p.data())));
+      proposals.forEach(p -> {
+        JsonObject proposal = new JsonObject().put("type", p.type().wireName()).put("data", p.data());
+        encoded.add(p.at() > 0 ? proposal.put("at", p.at()) : proposal);
+      });
       change.proposals = encoded.encode();
       change.result = result == null ? null : result.encode();
       change.now = now;
@@ -201,7 +204,7 @@ final class JobEntryProcessors {
       List<Proposal> list = new ArrayList<>(encoded.size());
       for (int i = 0; i < encoded.size(); i++) {
         JsonObject proposal = encoded.getJsonObject(i);
-        list.add(new Proposal(JobEventType.fromWireName(proposal.getString("type")), proposal.getJsonObject("data")));
+        list.add(new Proposal(JobEventType.fromWireName(proposal.getString("type")), proposal.getJsonObject("data"), proposal.getLong("at", 0L)));
       }
       return JobEntry.appending(attempt, list);
     }

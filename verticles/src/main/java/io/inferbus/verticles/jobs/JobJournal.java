@@ -10,6 +10,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.inferbus.verticles.jobs.JobStore.Proposal;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
@@ -76,10 +78,20 @@ public final class JobJournal {
     return store.sendsBeforeCreated(request);
   }
 
-  /** The worker on {@code node} starts {@code attempt}; empty when refused (ended, or another attempt is current). */
-  public Future<Optional<JobRecord>> start(JobRequest request, int attempt, String node) {
-    JsonObject data = new JsonObject().put("worker", node).put("attempt", attempt);
-    return whileStoreDown(() -> observed(store.start(request.id(), attempt, node, data), null));
+  /**
+   * A worker's start that is not in the log yet: it is written with the job's next change (its first
+   * progress, or its end), or alone when none follows soon, so a short job's start costs no write of
+   * its own. Its event keeps the time the job started.
+   */
+  public record Start(String node, int attempt, long at) {
+    Proposal event() {
+      return new Proposal(JobEventType.STARTED, new JsonObject().put("worker", node).put("attempt", attempt), at);
+    }
+  }
+
+  /** The start alone; empty when refused (ended, or another attempt is current). */
+  public Future<Optional<JobRecord>> start(String jobId, Start start) {
+    return write(jobId, start.attempt(), List.of(), null, start);
   }
 
   private static JsonObject queuedData(String jobId) {
@@ -93,33 +105,42 @@ public final class JobJournal {
 
   /** Empty when the event was refused: the job has ended, is unknown, or {@code attempt} is not its current one. */
   public Future<Optional<JobRecord>> record(String jobId, int attempt, JobEventType type, JsonObject data) {
-    return whileStoreDown(() -> observed(store.append(jobId, attempt, List.of(new JobStore.Proposal(type, data))), null));
+    return record(jobId, attempt, type, data, null);
+  }
+
+  /** The event, after the worker's start when that is not written yet ({@code unwritten}, else null). */
+  public Future<Optional<JobRecord>> record(String jobId, int attempt, JobEventType type, JsonObject data, Start unwritten) {
+    return write(jobId, attempt, List.of(new Proposal(type, data)), null, unwritten);
   }
 
   /**
    * The last batch's progress and the success, in one step, once the result is stored where
    * readers find it; the result is cached first, so an identical job arriving after the success finds it.
    */
-  public Future<Optional<JobRecord>> succeed(JobRequest request, int attempt, JsonObject finalProgress, JsonObject result) {
+  public Future<Optional<JobRecord>> succeed(JobRequest request, int attempt, JsonObject finalProgress, JsonObject result, Start unwritten) {
     Future<Void> cached = request.cacheKey() != null ? cache.put(request.cacheKey(), result) : Future.succeededFuture();
-    List<JobStore.Proposal> events = List.of(
-        new JobStore.Proposal(JobEventType.PROGRESS, finalProgress),
-        new JobStore.Proposal(JobEventType.SUCCEEDED, new JsonObject().put("status", JobStatus.SUCCEEDED.wireName())));
-    return cached.compose(v -> whileStoreDown(() -> observed(store.succeed(request.id(), attempt, events, result), result)));
+    List<Proposal> events = List.of(
+        new Proposal(JobEventType.PROGRESS, finalProgress),
+        new Proposal(JobEventType.SUCCEEDED, new JsonObject().put("status", JobStatus.SUCCEEDED.wireName())));
+    return cached.compose(v -> write(request.id(), attempt, events, result, unwritten));
   }
 
   /** A job answered without running: the same events a run would give, the success marked {@code cached}. */
   public Future<Optional<JobRecord>> succeedWithoutRunning(String jobId, int attempt, int total, JsonObject result) {
-    List<JobStore.Proposal> events = List.of(
-        new JobStore.Proposal(JobEventType.STARTED, new JsonObject().put("attempt", attempt).put("cached", true)),
-        new JobStore.Proposal(JobEventType.PROGRESS, new JsonObject().put("done", total).put("total", total)),
-        new JobStore.Proposal(JobEventType.SUCCEEDED, new JsonObject().put("status", JobStatus.SUCCEEDED.wireName()).put("cached", true)));
+    List<Proposal> events = List.of(
+        new Proposal(JobEventType.STARTED, new JsonObject().put("attempt", attempt).put("cached", true)),
+        new Proposal(JobEventType.PROGRESS, new JsonObject().put("done", total).put("total", total)),
+        new Proposal(JobEventType.SUCCEEDED, new JsonObject().put("status", JobStatus.SUCCEEDED.wireName()).put("cached", true)));
     return observed(store.succeed(jobId, attempt, events, result), result);
   }
 
   public Future<Optional<JobRecord>> fail(String jobId, int attempt, ErrorCode code, String message) {
+    return fail(jobId, attempt, code, message, null);
+  }
+
+  public Future<Optional<JobRecord>> fail(String jobId, int attempt, ErrorCode code, String message, Start unwritten) {
     JsonObject error = new JsonObject().put("code", code.wireName()).put("message", message);
-    return record(jobId, attempt, JobEventType.FAILED, new JsonObject().put("status", JobStatus.FAILED.wireName()).put("error", error));
+    return record(jobId, attempt, JobEventType.FAILED, new JsonObject().put("status", JobStatus.FAILED.wireName()).put("error", error), unwritten);
   }
 
   /** A job still waiting at its deadline ends here; one that started is not stopped by it. */
@@ -135,6 +156,17 @@ public final class JobJournal {
   /** Takes the job back from the holder of {@code attempt}; empty when someone else already did, or it ended. */
   public Future<Optional<JobRecord>> requeue(String jobId, int attempt, String reason) {
     return whileStoreDown(() -> observed(store.requeue(jobId, attempt, reason), null));
+  }
+
+  /** One change of a job's log, retried while the store is down; a worker's unwritten start goes first, making it the holder. */
+  private Future<Optional<JobRecord>> write(String jobId, int attempt, List<Proposal> events, JsonObject result, Start unwritten) {
+    if (unwritten == null) {
+      return whileStoreDown(() -> observed(result == null ? store.append(jobId, attempt, events) : store.succeed(jobId, attempt, events, result), result));
+    }
+    List<Proposal> started = new ArrayList<>(events.size() + 1);
+    started.add(unwritten.event());
+    started.addAll(events);
+    return whileStoreDown(() -> observed(store.start(jobId, attempt, unwritten.node(), started, result), result));
   }
 
   private <T> Future<T> whileStoreDown(Supplier<Future<T>> write) {

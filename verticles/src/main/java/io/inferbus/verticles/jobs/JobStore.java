@@ -17,8 +17,15 @@ public interface JobStore {
   /** The job after a change, and the events the change added, in order. */
   record Appended(JobRecord job, List<JobEvent> events) {}
 
-  /** An event a writer wants to add; the store numbers and times it. */
-  record Proposal(JobEventType type, JsonObject data) {}
+  /**
+   * An event a writer wants to add; the store numbers it, and times it with the write unless it
+   * happened earlier ({@code at} above 0: a start written with the job's next change).
+   */
+  record Proposal(JobEventType type, JsonObject data, long at) {
+    public Proposal(JobEventType type, JsonObject data) {
+      this(type, data, 0);
+    }
+  }
 
   /** Stores a new job, its request, its first event ({@code queued}, numbered 1) and its first holder. */
   Future<Appended> create(JobRecord job, JobRequest request, JsonObject queuedData, String holder);
@@ -42,11 +49,12 @@ public interface JobStore {
   }
 
   /**
-   * The {@code started} event of {@code attempt}, by the worker on {@code node}; a store that keeps the
-   * holder with the job records that node as the job's holder in the same write.
+   * The {@code started} event of {@code attempt} by the worker on {@code node}, first of {@code events},
+   * with whatever followed it (ending in a success with its {@code result}, or null); a store that
+   * keeps the holder with the job records that node as the job's holder in the same write.
    */
-  default Future<Optional<Appended>> start(String id, int attempt, String node, JsonObject data) {
-    return append(id, attempt, List.of(new Proposal(JobEventType.STARTED, data)));
+  default Future<Optional<Appended>> start(String id, int attempt, String node, List<Proposal> events, JsonObject result) {
+    return result == null ? append(id, attempt, events) : succeed(id, attempt, events, result);
   }
 
   /** The job with its result, if it has one. */

@@ -192,7 +192,7 @@ public final class BatchWorkerVerticle extends WorkerVerticle<RunningJob> {
       held.remove(job.id());
       JsonObject result = backend.result(job.outputs, job.tokens);
       JobLog.event(LOG, job.id(), job.request.traceparent(), () -> "succeeded: " + job.total() + " input(s)");
-      inOrder(job, () -> journal.succeed(job.request, job.attempt, progress, result));
+      write(job, unwritten -> journal.succeed(job.request, job.attempt, progress, result, unwritten));
     } else {
       journal(job, JobEventType.PROGRESS, progress);
     }
@@ -207,7 +207,7 @@ public final class BatchWorkerVerticle extends WorkerVerticle<RunningJob> {
       JobLog.log(LOG, java.util.logging.Level.WARNING, job.id(), job.request.traceparent(),
           () -> "inference failed: " + cause.getClass().getSimpleName() + ": " + cause.getMessage());
       drop(job);
-      inOrder(job, () -> journal.fail(job.id(), job.attempt, ErrorCode.INFERENCE_FAILED, "the model could not process the input"));
+      write(job, unwritten -> journal.fail(job.id(), job.attempt, ErrorCode.INFERENCE_FAILED, "the model could not process the input", unwritten));
     }
   }
 

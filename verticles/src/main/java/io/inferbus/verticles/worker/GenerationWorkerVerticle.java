@@ -230,7 +230,7 @@ public final class GenerationWorkerVerticle extends WorkerVerticle<GeneratingJob
     }
     JsonObject result = job.result(inputTokens(job));
     JobLog.event(LOG, job.id(), job.request.traceparent(), () -> "succeeded: " + job.generatedTokens + " token(s) generated");
-    inOrder(job, () -> journal.succeed(job.request, job.attempt, last, result));
+    write(job, unwritten -> journal.succeed(job.request, job.attempt, last, result, unwritten));
   }
 
   private int inputTokens(GeneratingJob job) {
@@ -256,7 +256,7 @@ public final class GenerationWorkerVerticle extends WorkerVerticle<GeneratingJob
       JobLog.log(LOG, java.util.logging.Level.WARNING, job.id(), job.request.traceparent(),
           () -> "generation failed: " + error.getClass().getSimpleName() + ": " + error.getMessage());
       drop(job);
-      inOrder(job, () -> journal.fail(job.id(), job.attempt, ErrorCode.INFERENCE_FAILED, "the model could not process the input"));
+      write(job, unwritten -> journal.fail(job.id(), job.attempt, ErrorCode.INFERENCE_FAILED, "the model could not process the input", unwritten));
     }
     afterChange();
   }

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
@@ -41,6 +42,12 @@ import java.util.logging.Logger;
 abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
   private static final Logger LOG = Logger.getLogger(WorkerVerticle.class.getName());
   private static final long CREDIT_HEARTBEAT_MS = 250;
+  /**
+   * How long a job's start may wait to be written with its next change: a job that ends (or shows
+   * progress) sooner makes one write where it made two, and one that runs longer shows it started
+   * after at most this long.
+   */
+  private static final long START_WRITTEN_WITHIN_MS = 20;
 
   protected final ModelConfig model;
   protected final WorkerConfig settings;
@@ -258,6 +265,7 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
 
   protected final void drop(J job) {
     job.stopped = true;
+    cancelStartAlone(job);
     synchronized (queue) {
       queue.remove(job.id());
     }
@@ -292,22 +300,46 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
     }
     job.started = true;
     JobLog.event(LOG, job.id(), job.request.traceparent(), () -> "started on " + node + " (attempt " + job.attempt + ")");
-    inOrder(job, () -> journal.start(job.request, job.attempt, node))
-        .onSuccess(accepted -> {
-          if (accepted.isEmpty()) {
-            drop(job);
-            afterChange();
-          }
-        });
+    job.unwrittenStart = new JobJournal.Start(node, job.attempt, clock.millis());
+    job.startAloneTimer = vertx.setTimer(START_WRITTEN_WITHIN_MS, t -> {
+      job.startAloneTimer = -1;
+      write(job, unwritten -> unwritten == null ? Future.succeededFuture(Optional.empty()) : journal.start(job.id(), unwritten));
+    });
     return true;
   }
 
   protected final Future<Optional<JobRecord>> journal(J job, JobEventType type, JsonObject data) {
-    return inOrder(job, () -> journal.record(job.id(), job.attempt, type, data));
+    return write(job, unwritten -> journal.record(job.id(), job.attempt, type, data, unwritten));
+  }
+
+  /**
+   * One of the job's journal writes, after the ones before it, carrying the job's start when that is
+   * not written yet. Such a write refused means the job is no longer this worker's (it ended, or
+   * another attempt is current): it is dropped here.
+   */
+  protected final Future<Optional<JobRecord>> write(J job, Function<JobJournal.Start, Future<Optional<JobRecord>>> change) {
+    return inOrder(job, () -> {
+      JobJournal.Start unwritten = job.unwrittenStart;
+      job.unwrittenStart = null;
+      cancelStartAlone(job);
+      return change.apply(unwritten).onSuccess(accepted -> {
+        if (unwritten != null && accepted.isEmpty()) {
+          drop(job);
+          afterChange();
+        }
+      });
+    });
+  }
+
+  private void cancelStartAlone(J job) {
+    if (job.startAloneTimer >= 0) {
+      vertx.cancelTimer(job.startAloneTimer);
+      job.startAloneTimer = -1;
+    }
   }
 
   /** Runs a job's journal writes one after the other, whatever became of the previous one. */
-  protected final Future<Optional<JobRecord>> inOrder(J job, Supplier<Future<Optional<JobRecord>>> write) {
+  private Future<Optional<JobRecord>> inOrder(J job, Supplier<Future<Optional<JobRecord>>> write) {
     Future<Optional<JobRecord>> written = job.journalTail.transform(previous -> write.get());
     job.journalTail = written;
     return written;

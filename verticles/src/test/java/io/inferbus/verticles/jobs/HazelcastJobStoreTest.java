@@ -229,7 +229,7 @@ class HazelcastJobStoreTest {
     assertTrue(api.sendsBeforeCreated(request));
     JsonObject queuedData = new JsonObject().put("id", "j9").put("status", "queued");
     worker.taken(request, queuedData, "worker-1");
-    JobStore.Appended started = worker.start("j9", 1, "worker-1", new JsonObject().put("worker", "worker-1").put("attempt", 1))
+    JobStore.Appended started = worker.start("j9", 1, "worker-1", event(JobEventType.STARTED, new JsonObject().put("worker", "worker-1").put("attempt", 1)), null)
         .await().orElseThrow();
     assertEquals(2, started.events().get(0).seq(), "numbered after the queued event the creation would have written");
     assertEquals(JobStatus.RUNNING, started.job().status());
@@ -240,6 +240,32 @@ class HazelcastJobStoreTest {
         "the creation's first event is the one the start wrote, and the creation changed nothing");
     assertEquals(List.of(new JobStore.Assignment("j9", 1, "worker-1")), api.assignments().await(), "the worker holds the job it started");
     assertEquals(request, api.request("j9").await().orElseThrow());
+  }
+
+  @Test
+  void aStartWrittenWithTheJobsNextChangeKeepsTheTimeTheJobStartedAndMakesItsWorkerTheHolder() {
+    create("j11");
+    create("j12");
+    long startedAt = System.currentTimeMillis() - 50;
+    Proposal start = new Proposal(JobEventType.STARTED, new JsonObject().put("worker", "worker-1").put("attempt", 1), startedAt);
+
+    JobStore.Appended live = worker.start("j11", 1, "worker-1",
+        List.of(start, new Proposal(JobEventType.PROGRESS, new JsonObject().put("done", 1).put("total", 2))), null).await().orElseThrow();
+    JsonObject result = new JsonObject().put("embeddings", new JsonArray().add(new JsonArray().add(0.5))).put("dimensions", 1);
+    JobStore.Appended ended = worker.start("j12", 1, "worker-1", List.of(start,
+        new Proposal(JobEventType.PROGRESS, new JsonObject().put("done", 2).put("total", 2)),
+        new Proposal(JobEventType.SUCCEEDED, new JsonObject().put("status", "succeeded"))), result).await().orElseThrow();
+
+    assertEquals(List.of(2L, 3L), live.events().stream().map(JobEvent::seq).toList());
+    assertEquals(startedAt, live.events().get(0).at(), "the started event keeps the time the job started, not the write's");
+    assertTrue(live.events().get(1).at() >= startedAt + 50, "what followed is timed by the write");
+    assertEquals(startedAt, live.job().started());
+    assertEquals(List.of(new JobStore.Assignment("j11", 1, "worker-1")), api.assignments().await(), "the worker holds the live job it started");
+    assertEquals(List.of("started", "progress", "succeeded"), ended.events().stream().map(e -> e.type().wireName()).toList());
+    JobRecord stored = api.get("j12").await().orElseThrow();
+    assertEquals(JobStatus.SUCCEEDED, stored.status());
+    assertEquals(startedAt, stored.started());
+    assertEquals(result, stored.result(), "the result came with the same write");
   }
 
   @Test
@@ -254,7 +280,7 @@ class HazelcastJobStoreTest {
 
     assertEquals(JobStatus.EXPIRED, api.get("j10").await().orElseThrow().status(), "the late creation did not bring the job back");
     assertEquals(List.of(), api.assignments().await());
-    assertEquals(Optional.empty(), worker.start("j10", 1, "worker-1", new JsonObject().put("attempt", 1)).await());
+    assertEquals(Optional.empty(), worker.start("j10", 1, "worker-1", event(JobEventType.STARTED, new JsonObject().put("attempt", 1)), null).await());
   }
 
   @Test
