@@ -146,7 +146,7 @@ public final class InferbusNode {
     Future<String> dispatcherDeployment = vertx.deployVerticle(dispatcher);
     JobFollowers followers = new JobFollowers();
     Optional<Future<String>> relayDeployment = config.node().role().servesApi()
-        ? Optional.of(vertx.deployVerticle(new JobEventRelay(journal.recent(), followers)))
+        ? Optional.of(vertx.deployVerticle(new JobEventRelay(journal.recent(), followers, dispatcher)))
         : Optional.empty();
     Optional<Future<String>> recoveryDeployment = cluster.map(c -> vertx.deployVerticle(
         new RecoveryVerticle(c, recovery, directory, config.dispatch().orphanSweepSeconds() * 1000L, clock)));

@@ -1,6 +1,7 @@
 package io.inferbus.verticles.api;
 
 import io.inferbus.verticles.bus.BusAddresses;
+import io.inferbus.verticles.dispatch.JobDispatcher;
 import io.inferbus.verticles.jobs.RecentEvents;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -11,15 +12,18 @@ import io.inferbus.verticles.jobs.JobEventBatch;
 /**
  * Hands every job event that reaches this node to the node's own followers of that job
  * ({@link JobFollowers}): followers come and go with each stream without touching the cluster or
- * the bus. Deployed once per API node, so each event reaches each follower once.
+ * the bus. Deployed once per API node, so each event reaches each follower once. The node's
+ * dispatcher hears them too: a job's start settles its hand-over (see {@link JobDispatcher#heard}).
  */
 public final class JobEventRelay extends VerticleBase {
   private final RecentEvents recent;
   private final JobFollowers followers;
+  private final JobDispatcher dispatcher;
 
-  public JobEventRelay(RecentEvents recent, JobFollowers followers) {
+  public JobEventRelay(RecentEvents recent, JobFollowers followers, JobDispatcher dispatcher) {
     this.recent = recent;
     this.followers = followers;
+    this.dispatcher = dispatcher;
   }
 
   @Override
@@ -39,5 +43,6 @@ public final class JobEventRelay extends VerticleBase {
   private void handToFollowers(JobEvent event) {
     recent.seen(event);
     followers.hand(event);
+    dispatcher.heard(event);
   }
 }

@@ -1,6 +1,7 @@
 package io.inferbus.verticles.dispatch;
 
 import io.inferbus.inference.DispatchLane;
+import io.inferbus.inference.UnconfirmedHandOvers;
 import io.inferbus.verticles.ErrorCode;
 import io.inferbus.verticles.JobLog;
 import io.inferbus.verticles.jobs.Traceparent;
@@ -47,6 +48,9 @@ public final class JobDispatcher extends VerticleBase {
   private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(JobDispatcher.class.getName());
   private static final Duration CREDIT_LIFETIME = Duration.ofSeconds(1);
 
+  /** How long past its deadline a job handed to a worker is remembered when no news of it came back. */
+  private static final long HAND_OVER_MEMORY_MARGIN_MS = 60_000;
+
   private static final long FIRST_BACKOFF_MS = 100;
   private static final long LAST_BACKOFF_MS = 3_200;
 
@@ -84,6 +88,7 @@ public final class JobDispatcher extends VerticleBase {
   private final Map<String, Lane> lanes = new HashMap<>();
   /** New jobs sent while their record is being written, until it is. */
   private final Map<String, Future<?>> recording = new ConcurrentHashMap<>();
+  private final UnconfirmedHandOvers unconfirmed = new UnconfirmedHandOvers(HAND_OVER_MEMORY_MARGIN_MS);
 
   public JobDispatcher(JobJournal journal, DispatchConfig config, SchedulingConfig scheduling, JobMetrics metrics, List<String> models,
       String self, Clock clock) {
@@ -108,7 +113,10 @@ public final class JobDispatcher extends VerticleBase {
     }
     MessageConsumer<JsonObject> cancel = vertx.eventBus().consumer(BusAddresses.CANCEL, m -> forget(m.body().getString("id")));
     consumers.add(cancel.completion());
-    vertx.setPeriodic(scheduling.positionUpdatesMs(), t -> lanes.values().forEach(this::announcePositions));
+    vertx.setPeriodic(scheduling.positionUpdatesMs(), t -> {
+      lanes.values().forEach(this::announcePositions);
+      unconfirmed.forgetOlderThan(clock.millis());
+    });
     return Future.all(consumers);
   }
 
@@ -252,7 +260,7 @@ public final class JobDispatcher extends VerticleBase {
           Outcome handOver = outcome.succeeded() ? outcome.result() : new Outcome(null, outcome.cause());
           if (handOver.reply() != null && BusAddresses.TAKEN.equals(handOver.reply().getString("status"))) {
             JobLog.event(LOG, request.id(), request.traceparent(), () -> "handed to worker " + node + " (attempt " + job.attempt() + ")");
-            recorded(request.id()).onSuccess(v -> journal.hold(request, job.attempt(), node));
+            holdUntilStarted(request, job.attempt(), node);
             takeCredit(lane, handOver.reply());
           } else if (handOver.reply() != null) {
             takeCredit(lane, handOver.reply().put("free", 0));
@@ -264,6 +272,34 @@ public final class JobDispatcher extends VerticleBase {
             unconfirmed(job, handOver.failure());
           }
         });
+  }
+
+  /**
+   * The store names the job's holder (the node recovery asks about when members leave) without a
+   * write of its own: this node, which created or took back the job, until the worker's start makes
+   * the worker the holder. Until this node hears of that start, it answers for the job itself: should
+   * the worker's node leave first, {@link #takeBackUnconfirmed} gives the job to recovery.
+   */
+  private void holdUntilStarted(JobRequest request, int attempt, String node) {
+    if (!node.equals(self)) {
+      unconfirmed.taken(request.id(), attempt, node, request.deadline());
+    }
+  }
+
+  /** News of a job from whichever node wrote it: a start, a job back in a queue, or its end, settles its hand-over. */
+  public void heard(JobEvent event) {
+    if (event.type().terminal()) {
+      unconfirmed.ended(event.jobId());
+    } else if (event.type() == JobEventType.STARTED && event.data().containsKey("attempt")) {
+      unconfirmed.settled(event.jobId(), event.data().getInteger("attempt"));
+    } else if (event.type() == JobEventType.QUEUED && event.seq() > 1 && event.data().containsKey("attempt")) {
+      unconfirmed.settled(event.jobId(), event.data().getInteger("attempt") - 1);
+    }
+  }
+
+  /** Jobs handed to departed nodes whose start this node has not heard of: the store still names this node their holder. */
+  public List<UnconfirmedHandOvers.HandOver> takeBackUnconfirmed(java.util.function.Predicate<String> gone) {
+    return unconfirmed.takeBackFrom(gone);
   }
 
   private boolean anotherWorkerHasRoom(Lane lane, String node) {

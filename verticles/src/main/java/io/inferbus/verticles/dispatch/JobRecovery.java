@@ -7,6 +7,7 @@ import io.inferbus.verticles.metrics.JobMetrics;
 import io.vertx.core.Future;
 import java.util.List;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -29,11 +30,16 @@ public final class JobRecovery {
     this.self = self;
   }
 
-  /** Re-dispatches every live job held by a node that {@code gone} accepts; answers how many this node took back. */
+  /**
+   * Re-dispatches every live job held by a node that {@code gone} accepts, and those this node handed
+   * to such a node before the store named it their holder; answers how many this node took back.
+   */
   public Future<Integer> recoverFrom(Predicate<String> gone, String reason) {
+    Stream<JobStore.Assignment> handedOver = dispatcher.takeBackUnconfirmed(gone).stream()
+        .map(h -> new JobStore.Assignment(h.jobId(), h.attempt(), h.node()));
     return journal.store().assignments().compose(assignments -> {
-      List<Future<Boolean>> recovered = assignments.stream()
-          .filter(a -> gone.test(a.node()))
+      List<Future<Boolean>> recovered = Stream.concat(handedOver, assignments.stream().filter(a -> gone.test(a.node())))
+          .distinct()
           .map(a -> takeBack(a.jobId(), a.attempt(), reason))
           .toList();
       return Future.join(recovered).transform(v -> Future.succeededFuture(
