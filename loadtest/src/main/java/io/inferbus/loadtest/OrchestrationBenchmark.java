@@ -29,7 +29,8 @@ public final class OrchestrationBenchmark {
    * Load before each measurement. The service's path is long, and 5 s left the JIT at work: the same
    * afternoon, in-process measured 1,455-1,962 jobs/s after 5 s of load and 2,443-3,369 after 20 s. After
    * 20 s the cluster still sped up turn after turn (414, 606, 849 jobs/s on 2026-12-01), and so did the
-   * bare pipeline (8.1k, 8.8k, 10.0k).
+   * bare pipeline (8.1k, 8.8k, 10.0k). So the cluster, started after the one JVM's turns, gets as much
+   * load before its first measurement as the one JVM had before the measurements it is compared with.
    */
   static final int WARM_UP_SECONDS = 30;
 
@@ -70,7 +71,7 @@ public final class OrchestrationBenchmark {
            ServiceProcess worker = ServiceProcess.start(jar, List.of("--cluster", "--role", "worker", "-conf", conf.toString()),
               with(cluster, "INFERBUS_MANAGEMENT_PORT", "0"), logs.resolve("worker.log"))) {
         ServiceProcess.awaitReady(apiPort);
-        load(apiPort, clients, WARM_UP_SECONDS);
+        load(apiPort, clients, WARM_UP_SECONDS + turns * seconds);
         for (int turn = 1; turn <= turns; turn++) {
           clustered.add(measured("clustered (api JVM + worker JVM) " + turn, load(apiPort, clients, seconds)));
           localBesideCluster.add(measured("in-process (--role all) " + (turns + turn), load(port, clients, seconds)));
