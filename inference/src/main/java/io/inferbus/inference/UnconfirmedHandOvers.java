@@ -17,11 +17,10 @@ import java.util.function.Predicate;
  * <p>Pure: no I/O and no timers. Thread-safe.
  */
 public final class UnconfirmedHandOvers {
-  /** A job to take back: {@code attempt} was handed to a node that left. */
-  public record HandOver(String jobId, int attempt, String node) {}
+  /** A job to take back: {@code attempt} was handed to a node that left; the worker expires it if still waiting at {@code deadline}. */
+  public record HandOver(String jobId, int attempt, String node, long deadline) {}
 
-  /** @param forgetAt past it, the worker would have ended the job itself had it not started it (its deadline, plus a margin) */
-  private record Entry(int attempt, String node, long forgetAt) {}
+  private record Entry(int attempt, String node, long deadline) {}
 
   private final Map<String, Entry> entries = new HashMap<>();
   private final long marginMillis;
@@ -31,9 +30,20 @@ public final class UnconfirmedHandOvers {
     this.marginMillis = marginMillis;
   }
 
-  /** The worker on {@code node} took {@code attempt} of the job, which it expires itself if still waiting at {@code deadline}. */
+  /**
+   * {@code attempt} of the job goes to the worker on {@code node}, which expires it itself if still
+   * waiting at {@code deadline}. Noted before it is sent, so no news of the job can come first.
+   */
   public synchronized void taken(String jobId, int attempt, String node, long deadline) {
-    entries.put(jobId, new Entry(attempt, node, deadline + marginMillis));
+    entries.put(jobId, new Entry(attempt, node, deadline));
+  }
+
+  /** The worker did not take {@code attempt} (it was full, or unreachable before it could have). */
+  public synchronized void withdrawn(String jobId, int attempt) {
+    Entry entry = entries.get(jobId);
+    if (entry != null && entry.attempt() == attempt) {
+      entries.remove(jobId);
+    }
   }
 
   /**
@@ -58,7 +68,7 @@ public final class UnconfirmedHandOvers {
     for (Iterator<Map.Entry<String, Entry>> it = entries.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<String, Entry> e = it.next();
       if (gone.test(e.getValue().node())) {
-        lost.add(new HandOver(e.getKey(), e.getValue().attempt(), e.getValue().node()));
+        lost.add(new HandOver(e.getKey(), e.getValue().attempt(), e.getValue().node(), e.getValue().deadline()));
         it.remove();
       }
     }
@@ -67,7 +77,7 @@ public final class UnconfirmedHandOvers {
 
   /** Forgets hand-overs long past their job's deadline (news of them was lost): their workers expired them. */
   public synchronized void forgetOlderThan(long now) {
-    entries.values().removeIf(entry -> entry.forgetAt() < now);
+    entries.values().removeIf(entry -> entry.deadline() + marginMillis < now);
   }
 
   public synchronized int size() {

@@ -138,7 +138,9 @@ public final class InferbusNode {
     JobJournal journal = new JobJournal(vertx, store, new RecentEvents(clock, RECENT_JOBS, RECENT_JOBS_AGE), cache, metrics);
     WorkerDirectory directory = new WorkerDirectory(vertx, clock);
     List<String> modelIds = config.models().stream().map(ModelConfig::id).toList();
-    JobDispatcher dispatcher = new JobDispatcher(journal, config.dispatch(), config.scheduling(), metrics, modelIds, nodeId, clock);
+    // Only API nodes run a JobEventRelay, which passes every job event to their dispatcher.
+    JobDispatcher dispatcher = new JobDispatcher(journal, config.dispatch(), config.scheduling(), metrics, modelIds, nodeId,
+        config.node().role().servesApi(), clock);
     JobRecovery recovery = new JobRecovery(journal, dispatcher, metrics, nodeId);
     Duration drain = Duration.ofSeconds(config.drain().timeoutSeconds());
     Duration agingBound = Duration.ofSeconds(config.scheduling().agingBoundSeconds());

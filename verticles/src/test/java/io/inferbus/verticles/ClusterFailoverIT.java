@@ -166,7 +166,7 @@ class ClusterFailoverIT {
           .forEach(e -> reasons.merge(e.data().getString("reason"), 1, Integer::sum));
       if (events.stream().anyMatch(e -> e.type().equals("queued") && e.data().containsKey("reason"))) {
         redispatched++;
-        neverStarted += events.get(1).type().equals("queued") ? 1 : 0;
+        neverStarted += events.get(1).type().equals("queued") && "worker_lost".equals(events.get(1).data().getString("reason")) ? 1 : 0;
         assertEquals(worker2.nodeId(), finishedBy(events), "a job taken back from the killed worker was finished by the survivor");
         Instant done = Instant.parse(job.getString("finished"));
         firstRedispatchedDone = firstRedispatchedDone == null || done.isBefore(firstRedispatchedDone) ? done : firstRedispatchedDone;
@@ -174,8 +174,9 @@ class ClusterFailoverIT {
     }
     assertTrue(redispatched > 0, "the killed worker held jobs that had to be dispatched again");
     assertTrue(reasons.getOrDefault("worker_lost", 0) > 0, "the membership event, not only the periodic sweep, took jobs back: " + reasons);
-    // Jobs the worker held waiting were named in no store write of theirs: only the API node that handed them over knew where they were.
-    assertTrue(neverStarted > 0, "jobs the killed worker held waiting, before any start of theirs was written, were taken back too");
+    // Jobs the worker held waiting (or had started less than 20 ms before) were named in no write of theirs: only the API node that
+    // handed them over knew where they were.
+    assertTrue(neverStarted > 0, "jobs the killed worker held before any start of theirs was written were taken back too");
     System.out.printf("[cluster] kill -9 of a worker with 200 jobs in flight: %d jobs re-dispatched %s (%d of them never started there), all 200 "
         + "succeeded; first re-dispatched job succeeded %d ms after the kill%n", redispatched, reasons, neverStarted,
         Duration.between(killed, firstRedispatchedDone).toMillis());

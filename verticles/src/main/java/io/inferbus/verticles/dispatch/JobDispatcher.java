@@ -89,10 +89,21 @@ public final class JobDispatcher extends VerticleBase {
   /** New jobs sent while their record is being written, until it is. */
   private final Map<String, Future<?>> recording = new ConcurrentHashMap<>();
   private final UnconfirmedHandOvers unconfirmed = new UnconfirmedHandOvers(HAND_OVER_MEMORY_MARGIN_MS);
+  /**
+   * Where the job is, between its hand-over and its start: a hand-over writes nothing when the store's
+   * starts name their worker and this node hears every job event (this flag); the store
+   * then names this node, which created or took back the job, until the start. This node answers for the
+   * job meanwhile: noted before it is sent, the hand-over is settled by its start (or a later attempt, or
+   * the end), and should the worker's node leave first, {@link #takeBackUnconfirmed} gives the job to
+   * recovery. Otherwise the worker is written as the holder once it confirms.
+   */
+  private final boolean holdsUntilStartHeard;
 
+  /** @param hearsJobEvents whether this node's {@code JobEventRelay} passes every job event to {@link #heard} */
   public JobDispatcher(JobJournal journal, DispatchConfig config, SchedulingConfig scheduling, JobMetrics metrics, List<String> models,
-      String self, Clock clock) {
+      String self, boolean hearsJobEvents, Clock clock) {
     this.journal = journal;
+    this.holdsUntilStartHeard = hearsJobEvents && journal.store().startNamesHolder();
     this.clock = clock;
     this.self = self;
     this.config = config;
@@ -250,6 +261,10 @@ public final class JobDispatcher extends VerticleBase {
     if (request.traceparent() != null) {
       options.addHeader(Traceparent.HEADER, request.traceparent());
     }
+    boolean tracked = holdsUntilStartHeard && !node.equals(self);
+    if (tracked) {
+      unconfirmed.taken(request.id(), job.attempt(), node, request.deadline());
+    }
     lane.breaker.<Outcome>execute(() -> vertx.eventBus()
             .<JsonObject>request(BusAddresses.work(request.model(), node), request, options)
             .map(reply -> new Outcome(reply.body(), null))
@@ -260,30 +275,24 @@ public final class JobDispatcher extends VerticleBase {
           Outcome handOver = outcome.succeeded() ? outcome.result() : new Outcome(null, outcome.cause());
           if (handOver.reply() != null && BusAddresses.TAKEN.equals(handOver.reply().getString("status"))) {
             JobLog.event(LOG, request.id(), request.traceparent(), () -> "handed to worker " + node + " (attempt " + job.attempt() + ")");
-            holdUntilStarted(request, job.attempt(), node);
+            if (!tracked && !node.equals(self)) {
+              recorded(request.id()).onSuccess(v -> journal.hold(request, job.attempt(), node));
+            }
             takeCredit(lane, handOver.reply());
           } else if (handOver.reply() != null) {
+            unconfirmed.withdrawn(request.id(), job.attempt());
             takeCredit(lane, handOver.reply().put("free", 0));
             enqueue(job);
           } else {
+            if (!timedOut(handOver.failure())) {
+              unconfirmed.withdrawn(request.id(), job.attempt());
+            }
             synchronized (lane) {
               lane.waiting.forgetWorker(node);
             }
             unconfirmed(job, handOver.failure());
           }
         });
-  }
-
-  /**
-   * The store names the job's holder (the node recovery asks about when members leave) without a
-   * write of its own: this node, which created or took back the job, until the worker's start makes
-   * the worker the holder. Until this node hears of that start, it answers for the job itself: should
-   * the worker's node leave first, {@link #takeBackUnconfirmed} gives the job to recovery.
-   */
-  private void holdUntilStarted(JobRequest request, int attempt, String node) {
-    if (!node.equals(self)) {
-      unconfirmed.taken(request.id(), attempt, node, request.deadline());
-    }
   }
 
   /** News of a job from whichever node wrote it: a start, a job back in a queue, or its end, settles its hand-over. */
@@ -300,6 +309,11 @@ public final class JobDispatcher extends VerticleBase {
   /** Jobs handed to departed nodes whose start this node has not heard of: the store still names this node their holder. */
   public List<UnconfirmedHandOvers.HandOver> takeBackUnconfirmed(java.util.function.Predicate<String> gone) {
     return unconfirmed.takeBackFrom(gone);
+  }
+
+  /** A hand-over that recovery could not take back this time: the next sweep tries again. */
+  public void stillUnconfirmed(UnconfirmedHandOvers.HandOver handOver) {
+    unconfirmed.taken(handOver.jobId(), handOver.attempt(), handOver.node(), handOver.deadline());
   }
 
   private boolean anotherWorkerHasRoom(Lane lane, String node) {

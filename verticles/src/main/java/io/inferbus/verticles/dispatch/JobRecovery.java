@@ -5,9 +5,12 @@ import io.inferbus.verticles.jobs.JobJournal;
 import io.inferbus.verticles.jobs.JobStore;
 import io.inferbus.verticles.metrics.JobMetrics;
 import io.vertx.core.Future;
+import io.inferbus.inference.UnconfirmedHandOvers;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
+import java.util.stream.Collectors;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -32,18 +35,26 @@ public final class JobRecovery {
 
   /**
    * Re-dispatches every live job held by a node that {@code gone} accepts, and those this node handed
-   * to such a node before the store named it their holder; answers how many this node took back.
+   * to such a node before the store named it their holder; answers how many this node took back. The
+   * latter do not wait for the store's holders to be read: only this node knows of them.
    */
   public Future<Integer> recoverFrom(Predicate<String> gone, String reason) {
-    Stream<JobStore.Assignment> handedOver = dispatcher.takeBackUnconfirmed(gone).stream()
-        .map(h -> new JobStore.Assignment(h.jobId(), h.attempt(), h.node()));
-    return journal.store().assignments().compose(assignments -> {
-      List<Future<Boolean>> recovered = Stream.concat(handedOver, assignments.stream().filter(a -> gone.test(a.node())))
-          .distinct()
-          .map(a -> takeBack(a.jobId(), a.attempt(), reason))
-          .toList();
-      return Future.join(recovered).transform(v -> Future.succeededFuture(
-          (int) recovered.stream().filter(f -> f.succeeded() && f.result()).count()));
+    List<UnconfirmedHandOvers.HandOver> handedOver = dispatcher.takeBackUnconfirmed(gone);
+    Set<String> handedOverIds = handedOver.stream().map(UnconfirmedHandOvers.HandOver::jobId).collect(Collectors.toSet());
+    List<Future<Boolean>> fromHandOvers = handedOver.stream()
+        .map(h -> takeBack(h.jobId(), h.attempt(), reason).onFailure(failure -> dispatcher.stillUnconfirmed(h)))
+        .toList();
+    Future<List<Future<Boolean>>> fromHolders = journal.store().assignments().map(assignments -> assignments.stream()
+        .filter(a -> gone.test(a.node()) && !handedOverIds.contains(a.jobId()))
+        .map(a -> takeBack(a.jobId(), a.attempt(), reason))
+        .toList());
+    return fromHolders.transform(read -> {
+      List<Future<Boolean>> all = new ArrayList<>(fromHandOvers);
+      if (read.succeeded()) {
+        all.addAll(read.result());
+      }
+      return Future.join(all).transform(v -> read.failed() ? Future.failedFuture(read.cause())
+          : Future.succeededFuture((int) all.stream().filter(f -> f.succeeded() && f.result()).count()));
     });
   }
 

@@ -108,6 +108,11 @@ public final class HazelcastJobStore implements JobStore {
   }
 
   @Override
+  public boolean startNamesHolder() {
+    return true;
+  }
+
+  @Override
   public Future<Optional<Appended>> start(String id, int attempt, String node, List<Proposal> events, JsonObject result) {
     return write(id, attempt, events, result, node);
   }

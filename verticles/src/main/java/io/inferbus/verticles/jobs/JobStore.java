@@ -57,6 +57,14 @@ public interface JobStore {
     return result == null ? append(id, attempt, events) : succeed(id, attempt, events, result);
   }
 
+  /**
+   * Whether {@link #start} names the worker as the job's holder in the same write. A store that does not
+   * keeps holders apart, and a hand-over then names the worker with {@link #assign} at once.
+   */
+  default boolean startNamesHolder() {
+    return false;
+  }
+
   /** The job with its result, if it has one. */
   Future<Optional<JobRecord>> get(String id);
 

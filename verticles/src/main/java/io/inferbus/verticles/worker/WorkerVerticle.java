@@ -263,13 +263,15 @@ abstract class WorkerVerticle<J extends HeldJob> extends VerticleBase {
     }
   }
 
+  /** Stops this attempt of the job; a later attempt of the same job held here meanwhile is left alone. */
   protected final void drop(J job) {
     job.stopped = true;
     cancelStartAlone(job);
-    synchronized (queue) {
-      queue.remove(job.id());
+    if (held.remove(job.id(), job)) {
+      synchronized (queue) {
+        queue.remove(job.id());
+      }
     }
-    held.remove(job.id());
     stopRunning(job);
   }
 
