@@ -33,6 +33,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * This node's queue of jobs waiting for a worker, one lane per model. Jobs wait here, ordered by
@@ -307,7 +308,7 @@ public final class JobDispatcher extends VerticleBase {
   }
 
   /** Jobs handed to departed nodes whose start this node has not heard of: the store still names this node their holder. */
-  public List<UnconfirmedHandOvers.HandOver> takeBackUnconfirmed(java.util.function.Predicate<String> gone) {
+  public List<UnconfirmedHandOvers.HandOver> takeBackUnconfirmed(Predicate<String> gone) {
     return unconfirmed.takeBackFrom(gone);
   }
 
