@@ -46,7 +46,9 @@ class StartedEventTest {
           message -> changes.add(message.body() instanceof JobEventBatch batch ? batch.events() : List.of((JobEvent) message.body())));
       news.completion().await();
       String id = submit(node, "short");
-      node.pollUntil("the job to succeed", WAIT, () -> status(node, id).equals("succeeded"));
+      // The news of the end reaches this consumer on its own, after the store already answers "succeeded".
+      node.pollUntil("the job's end to be announced", WAIT, () -> changes.stream()
+          .anyMatch(events -> events.stream().anyMatch(e -> e.jobId().equals(id) && e.type() == JobEventType.SUCCEEDED)));
 
       List<List<JobEvent>> ofJob = changes.stream().filter(events -> events.get(0).jobId().equals(id)).toList();
       List<JobEvent> end = ofJob.get(ofJob.size() - 1);
